@@ -6,7 +6,8 @@ A plugin module implements any of these with ``@etlcore.hookimpl`` and calls
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import pluggy
 

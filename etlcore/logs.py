@@ -50,9 +50,9 @@ def default_format() -> LogFormat:
 def configure_logging(log_format: LogFormat, *, verbose: bool = False) -> logging.Handler:
     """Route every log record to stderr in ``log_format``; returns the handler installed."""
     root = logging.getLogger()
-    for handler in list(root.handlers):
-        if getattr(handler, "_etlcore", False):
-            root.removeHandler(handler)
+    for installed in list(root.handlers):
+        if getattr(installed, "_etlcore", False):
+            root.removeHandler(installed)
     handler: logging.Handler
     if log_format == "json":
         handler = logging.StreamHandler(sys.stderr)

@@ -242,7 +242,9 @@ class _Loader:
             self.unknown_plugin(where, kind, plugin)
         name = str(raw["name"]) if isinstance(raw.get("name"), str) else default_step_name(plugin)
         name_path = (*where, "name") if "name" in raw else (*where, "plugin")
-        if name in seen:
+        if plugin_class is None:
+            pass  # its name would only add noise to the unknown-plugin error
+        elif name in seen:
             first_line, _ = self.doc.position(seen[name])
             self.issue(
                 name_path,
@@ -340,11 +342,13 @@ class _Loader:
                 hint = _closest_hint(key, allowed, "valid keys", always_list=True)
                 self.issue((*path, key), f"unknown key {key!r} for {owner}", hint, of_key=True)
         elif error.validator == "required" and isinstance(error.instance, dict):
-            for key in error.validator_value:
-                if key not in error.instance:
-                    description = schema.get("properties", {}).get(key, {}).get("description", "")
-                    hint = f"{key}: {description}" if description else f"add `{key}:`"
-                    self.issue(path, f"missing required key {key!r} for {owner}", hint)
+            # jsonschema reports one error per missing key; its message names that key
+            missing = [key for key in error.validator_value if key not in error.instance]
+            named = [key for key in missing if error.message.startswith(f"{key!r} ")]
+            for key in named or missing[:1]:
+                description = schema.get("properties", {}).get(key, {}).get("description", "")
+                hint = f"{key}: {description}" if description else f"add `{key}:`"
+                self.issue(path, f"missing required key {key!r} for {owner}", hint)
         elif error.validator == "type":
             expected = error.validator_value
             expected_text = " or ".join(expected) if isinstance(expected, list) else expected

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -95,6 +96,20 @@ def parse_yaml(text: str, name: str) -> YamlDocument:
         tree = yaml.load(text)
     except MarkedYAMLError as exc:
         raise ConfigError([_syntax_issue(exc, name, text)]) from None
+    except Exception as exc:  # a value its explicit tag cannot construct, e.g. `!!int abc`
+        line, column = _first_tagged_node(text)
+        raise ConfigError(
+            [
+                ConfigIssue(
+                    name,
+                    line,
+                    column,
+                    "",
+                    f"YAML value error: {exc}",
+                    "check explicit tags (!!int, !!float, ...) and their values",
+                )
+            ]
+        ) from None
     return YamlDocument(name, _plain(tree), tree)
 
 
@@ -108,7 +123,7 @@ def _syntax_issue(exc: MarkedYAMLError, name: str, text: str) -> ConfigIssue:
         hint = "YAML indents with spaces only; replace the tab with spaces"
     elif "duplicate key" in problem:
         key = problem.split('"')[1] if '"' in problem else ""
-        first = exc.context_mark.line + 1 if exc.context_mark else None
+        first = _first_definition(text, key, line - 1, column - 1)
         problem = f"duplicate key {key!r}" + (f" (first defined on line {first})" if first else "")
         hint = "each key may appear once in a mapping; remove or rename one"
         return ConfigIssue(name, line, column, key, problem, hint)
@@ -118,3 +133,23 @@ def _syntax_issue(exc: MarkedYAMLError, name: str, text: str) -> ConfigIssue:
             problem = f"{problem} ({context})"
         hint = "check quoting, brackets and indentation on this line and the one before"
     return ConfigIssue(name, line, column, "", f"YAML syntax error: {problem}", hint)
+
+
+def _first_definition(text: str, key: str, line: int, column: int) -> int | None:
+    """1-based line where ``key`` was first defined at the same column, before ``line``."""
+    for number, content in enumerate(text.splitlines()[:line]):
+        if content[column:].startswith((f"{key}:", f'"{key}":', f"'{key}':")):
+            return number + 1
+    return None
+
+
+def _first_tagged_node(text: str) -> tuple[int, int]:
+    """Position of the first explicit tag (``!!int``…): what a construction error blames."""
+    for number, line in enumerate(text.splitlines()):
+        match = _EXPLICIT_TAG.search(line.split(" #")[0])
+        if match:
+            return number + 1, match.start() + 1
+    return 1, 1
+
+
+_EXPLICIT_TAG = re.compile(r"(?:^|(?<=[\s\[{,:-]))!!?[\w:/.-]*")

@@ -13,6 +13,13 @@ STEP_KINDS: dict[str, str] = {
 }
 """Pipeline section → the kind of plugin it holds."""
 
+SECTION_DESCRIPTIONS: dict[str, str] = {
+    "sources": "a list of steps that extract records, e.g. `- plugin: nasa.apod`",
+    "transforms": "a list of steps that reshape batches, run in order after the sources",
+    "enrich": "a list of steps that fill columns from outside services, run after transforms",
+    "sinks": "a list of steps that load records, e.g. `- plugin: sqlite`; the first is primary",
+}
+
 ENGINE_STEP_KEYS = ("plugin", "name", "when")
 
 _ENV_NAMES: dict[str, Any] = {
@@ -89,10 +96,10 @@ PIPELINE_SCHEMA: dict[str, Any] = {
             section: {
                 "type": "array",
                 "items": STEP_SCHEMA,
-                "description": f"Steps whose plugins are {kind}s.",
+                "description": SECTION_DESCRIPTIONS[section],
                 **({"minItems": 1} if section in ("sources", "sinks") else {}),
             }
-            for section, kind in STEP_KINDS.items()
+            for section in STEP_KINDS
         },
     },
 }

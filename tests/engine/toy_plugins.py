@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, ClassVar
 
 from etlcore import hookimpl
+from etlcore.secrets import reveal
 from etlcore.contract import (
     Batch,
     Column,
@@ -58,13 +59,15 @@ class CountingSource(Source):
         bad_every = self.config.get("bad_every")
         fail_at = self.config.get("fail_at")
         stream = self.config.get("stream", "numbers")
+        token = self.config.get("token", "")
         n = start
         while n <= count:
             end = min(count, n + ctx.batch_size - 1)
             rows: list[Record] = []
             for i in range(n, end + 1):
                 if fail_at is not None and i == fail_at:
-                    raise RuntimeError(f"source failed at n={i}")
+                    # deliberately careless: puts the secret token into the message
+                    raise RuntimeError(f"source failed at n={i} (token {reveal(token)})")
                 label: Any = f"n{i}"
                 if bad_every and i % bad_every == 0:
                     label = i  # an integer where a string belongs: quarantined

@@ -9,7 +9,6 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, ClassVar
 
 from etlcore import hookimpl
-from etlcore.secrets import reveal
 from etlcore.contract import (
     Batch,
     Column,
@@ -24,6 +23,7 @@ from etlcore.contract import (
     UpsertCounts,
     View,
 )
+from etlcore.secrets import reveal
 
 NUMBERS = Stream(
     "numbers",

@@ -241,6 +241,93 @@ def _print_summary(result: RunResult, fmt: LogFormat) -> None:
         err.print(f"[bold red]error:[/] {mask_known_secrets(run.error)}", markup=True)
 
 
+def _primary_sink(pipeline: Path) -> Any:
+    registry = _registry()
+    try:
+        loaded = load_pipeline(pipeline, registry)
+    except ConfigError as exc:
+        raise _config_failure(exc, None) from None
+    step = loaded.enabled("sink")[0]
+    assert step.plugin_class is not None
+    return loaded.name, step.plugin_class(step.config)
+
+
+def _print_rows(rows: list[dict[str, Any]], columns: list[str], title: str, as_json: bool) -> None:
+    if as_json:
+        print(mask_known_secrets(json.dumps(rows, default=str, indent=2)))
+        return
+    table = Table(title=title, title_justify="left")
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(*(_cell(row.get(column)) for column in columns))
+    out.print(table)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, dict | list):
+        return json.dumps(value, default=str, ensure_ascii=False)
+    return mask_known_secrets(str(value))
+
+
+def _read_history(sink: Any, method: str, **kwargs: Any) -> list[dict[str, Any]]:
+    try:
+        rows: list[dict[str, Any]] = getattr(sink, method)(**kwargs)
+    except NotImplementedError as exc:
+        err.print(f"[bold red]error:[/] {exc}")
+        raise typer.Exit(EXIT_CONFIG) from None
+    except Exception as exc:
+        err.print(f"[bold red]error:[/] {mask_known_secrets(str(exc))}")
+        raise typer.Exit(1) from None
+    finally:
+        sink.close()
+    return rows
+
+
+@app.command()
+def runs(
+    pipeline: PipelineArg,
+    limit: Annotated[int, typer.Option(help="How many runs, newest first.")] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Show the last runs of a pipeline, as recorded by its primary sink."""
+    name, sink = _primary_sink(pipeline)
+    rows = _read_history(sink, "recent_runs", pipeline=name, limit=limit)
+    for row in rows:
+        counts = row.get("counts") or {}
+        row["loaded"] = sum(c.get("loaded", 0) for c in counts.values())
+        row["quarantined"] = sum(c.get("quarantined", 0) for c in counts.values())
+    columns = [
+        "run_id",
+        "status",
+        "started_at",
+        "finished_at",
+        "loaded",
+        "quarantined",
+        "requests",
+        "error",
+    ]
+    _print_rows(rows, columns, f"runs of {name}", as_json)
+
+
+@app.command()
+def quarantine(
+    pipeline: PipelineArg,
+    run_id: Annotated[str | None, typer.Option("--run", help="Only this run's records.")] = None,
+    limit: Annotated[int, typer.Option(help="How many records, newest first.")] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Show quarantined records: the record, why it failed, which step and run."""
+    name, sink = _primary_sink(pipeline)
+    rows = _read_history(sink, "quarantined", pipeline=name, run_id=run_id, limit=limit)
+    columns = ["created_at", "run_id", "step", "stream", "error", "record"]
+    _print_rows(rows, columns, f"quarantined records of {name}", as_json)
+
+
 @app.command("plugins")
 def plugins_command(
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,

@@ -287,6 +287,22 @@ class Sink(Plugin):
         """Rows already stored, by primary-key tuple; keys not stored are absent."""
         return {}
 
+    def recent_runs(self, pipeline: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
+        """The last ``limit`` run records, newest first, as plain dicts (``etl runs``).
+
+        Works without :meth:`open` (reads only; no lock, no table creation).
+        """
+        raise NotImplementedError(f"sink {self.name!r} cannot list runs")
+
+    def quarantined(
+        self, pipeline: str | None = None, run_id: str | None = None, limit: int = 100
+    ) -> list[dict[str, Any]]:
+        """Quarantined records, newest first, as plain dicts (``etl quarantine``).
+
+        Works without :meth:`open` (reads only; no lock, no table creation).
+        """
+        raise NotImplementedError(f"sink {self.name!r} cannot list quarantined records")
+
     def close(self) -> None:
         """Release the lock and the connection."""
 

@@ -94,7 +94,10 @@ class ScriptedServer:
             self._always[path] = reply
 
     def handle(self, path: str, handler: Handler) -> None:
-        """Answer ``path`` with ``handler(seen)`` whenever its queue is empty (thread-safe callers only)."""
+        """Answer ``path`` with ``handler(seen)`` whenever its queue is empty.
+
+        Requests are served on several threads: a handler with state must lock it.
+        """
         with self._lock:
             self._handlers[path] = handler
 
@@ -177,7 +180,8 @@ def _make_handler(server: ScriptedServer) -> type[BaseHTTPRequestHandler]:
                 return
             payload = reply.payload()
             self.send_response(reply.status)
-            headers = {"Content-Type": "application/json" if reply.json is not None else "text/plain"}
+            kind = "application/json" if reply.json is not None else "text/plain"
+            headers = {"Content-Type": kind}
             headers.update(reply.headers)
             for name, value in headers.items():
                 self.send_header(name, value)

@@ -370,5 +370,27 @@ def _describe_class(plugin_class: Any) -> dict[str, Any]:
     return described
 
 
+@app.command("new-plugin")
+def new_plugin_command(
+    name: Annotated[str, typer.Argument(help="The plugin's name in pipelines, e.g. acme.weather.")],
+    kind: Annotated[
+        str, typer.Option("--kind", help="source, transform, enricher or sink.", show_default=False)
+    ],
+    directory: Annotated[
+        Path, typer.Option("--dir", help="Where to create the project folder.")
+    ] = Path("."),
+) -> None:
+    """Write a new plugin distribution: it installs with pip and passes its own tests."""
+    from etlcore.scaffold import ScaffoldError, new_plugin
+
+    try:
+        target = new_plugin(name, kind, directory)
+    except ScaffoldError as exc:
+        err.print(f"[bold red]error:[/] {exc}", markup=True)
+        raise typer.Exit(EXIT_CONFIG) from None
+    out.print(f"created {target}", markup=False)
+    out.print(f"next: cd {target} && pip install -e '.[test]' && pytest", markup=False)
+
+
 if __name__ == "__main__":  # pragma: no cover
     app()

@@ -69,7 +69,7 @@ def test_lookback_window_repulled_each_run(sim):
 
 def test_returned_date_not_asked_for_is_refused():
     entry = {"date": "2023-07-01", "title": "t", "media_type": "image", "url": "u"}
-    with pytest.raises(NasaDataError, match="2023-07-01.*2023-06-01..2023-06-30"):
+    with pytest.raises(NasaDataError, match=r"2023-07-01.*2023-06-01\.\.2023-06-30"):
         parse_apod_entry(entry, DateWindow(dt.date(2023, 6, 1), dt.date(2023, 6, 30)))
 
 

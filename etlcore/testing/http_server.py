@@ -100,8 +100,12 @@ class LocalHTTPServer:
             return [request for request in self.requests if request.path == path]
 
     def start(self) -> LocalHTTPServer:
+        # A short poll interval: stop() waits up to one interval for the serving loop.
         self._thread = threading.Thread(
-            target=self._httpd.serve_forever, name="etlcore-test-http", daemon=True
+            target=self._httpd.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="etlcore-test-http",
+            daemon=True,
         )
         self._thread.start()
         return self

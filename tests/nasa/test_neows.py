@@ -5,8 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from hypothesis import given, settings
-
 from etl_nasa_sources.neows import (
     NeowsSource,
     parse_close_approaches,
@@ -15,6 +13,8 @@ from etl_nasa_sources.neows import (
     parse_neo,
     parse_neows_number,
 )
+from hypothesis import given, settings
+
 from tests.nasa.conftest import KEY, fixtures_dir, last_state, records, run_source
 from tests.simulator.dataset import load_fixture
 from tests.simulator.strategies import neo_feeds, neo_objects

@@ -25,7 +25,7 @@ from typing import Any, ClassVar
 import pytest
 from jsonschema import Draft202012Validator
 
-from etlcore.contract import Batch, Source
+from etlcore.contract import Batch, RunOptions, Source
 from etlcore.records import RecordValidator
 from etlcore.testing.context import make_step_context
 from etlcore.testing.pipeline import PipelineHarness
@@ -154,18 +154,19 @@ class SourceConformance:
             committed = etl_sqlite_sink.read_state(CONFORMANCE_PIPELINE).get(step)
             assert committed is not None, "no watermark was committed"
             json.dumps(committed, allow_nan=False)
-        for options in ({}, {"full_refresh": True}):
-            again = etl_pipeline.run(pipeline, **options)
-            assert again.succeeded, f"re-run {options} failed: {again.run.error}"
+        reruns = (("a re-run", RunOptions()), ("--full-refresh", RunOptions(full_refresh=True)))
+        for label, options in reruns:
+            again = etl_pipeline.run(pipeline, options)
+            assert again.succeeded, f"{label} failed: {again.run.error}"
             assert {s: etl_sqlite_sink.rows(s) for s in streams} == loaded, (
-                f"a re-run {options} changed the loaded rows"
+                f"{label} changed the loaded rows"
             )
             changed = {
                 stream: (counts.inserted, counts.updated)
                 for stream, counts in again.run.counts.items()
                 if counts.inserted or counts.updated
             }
-            assert not changed, f"a re-run {options} inserted/updated rows: {changed}"
+            assert not changed, f"{label} inserted/updated rows: {changed}"
 
 
 def source_test_class(

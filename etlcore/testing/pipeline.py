@@ -60,7 +60,7 @@ def build_registry(extra: Iterable[type] = (), *, entry_points: bool = True) -> 
     extra = list(extra)
     for plugin_class in extra:
         kind = kind_of(plugin_class)[1]
-        registry.classes[kind].pop(plugin_class.name, None)
+        registry.classes[kind].pop(getattr(plugin_class, "name", ""), None)
     if extra:
         info = registry.add_module(plugin_module(extra), PluginInfo("etlcore-test-plugins"))
         if info.broken:

@@ -40,7 +40,7 @@ class RecordsSource(Source):
 
     def streams(self) -> Sequence[Stream]:
         columns = tuple(
-            Column(name, spec.rstrip("!"), nullable=not spec.endswith("!"))  # type: ignore[arg-type]
+            Column(name, spec.rstrip("!"), nullable=not spec.endswith("!"))
             for name, spec in self.config["columns"].items()
         )
         return (Stream(self.config["stream"], tuple(self.config["primary_key"]), columns),)

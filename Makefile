@@ -1,6 +1,10 @@
 # The two commands of the README are `make run` and `make test`; both set everything up first.
 .PHONY: setup run demo test lint check-types simulator wheels
 
+# uv: trust the platform's certificate store (as pip does) and use the machine's Python.
+export UV_SYSTEM_CERTS := 1
+export UV_PYTHON_DOWNLOADS := never
+
 setup:
 	@scripts/bootstrap
 

@@ -101,8 +101,14 @@ class RecordValidator:
             for column in stream.columns
         ]
         self._known = frozenset(stream.column_names)
+        self._fast = _compile_fast_check(stream)
 
     def problems(self, record: Any) -> list[str]:
+        if type(record) is dict and self._fast(record):
+            return []
+        return self._explain(record)
+
+    def _explain(self, record: Any) -> list[str]:
         if not isinstance(record, dict):
             return [f"a record must be a dict, got {type(record).__name__}"]
         found: list[str] = []
@@ -115,13 +121,55 @@ class RecordValidator:
             problem = check(value)
             if problem:
                 found.append(f"{name}: {problem}")
-        extra = record.keys() - self._known
-        if extra:
+        if not self._known.issuperset(record):
+            extra = record.keys() - self._known
             found.append(
                 f"unknown columns {sorted(extra)} (declare them on stream {self.stream.name!r}, "
                 "or keep them in a json column)"
             )
         return found
+
+
+# The fast path: one generated function per stream answers "valid?" with a few `type(v) is`
+# tests per column (no calls, no allocations); only records it rejects go through the
+# per-column checks above, which say why. Both must agree: tests/engine/test_records.py.
+_FAST_TESTS: dict[str, str] = {
+    "string": "type(v) is str and '\\x00' not in v and (v.isascii() or _utf8(v))",
+    "integer": "type(v) is int and -9223372036854775808 <= v <= 9223372036854775807",
+    "number": "(type(v) is float and _isfinite(v)) or type(v) is int",
+    "boolean": "type(v) is bool",
+    "date": "type(v) is _date",
+    "timestamp": "isinstance(v, _datetime) and v.utcoffset() is not None",
+    "json": "_json(v) is None",
+}
+
+
+def _utf8(value: str) -> bool:
+    return _string(value) is None
+
+
+def _compile_fast_check(stream: Stream) -> Callable[[dict[str, Any]], bool]:
+    key = set(stream.primary_key)
+    lines = ["def fast(record):", "    get = record.get"]
+    for column in stream.columns:
+        lines.append(f"    v = get({column.name!r})")
+        if column.nullable and column.name not in key:
+            lines.append(f"    if v is not None and not ({_FAST_TESTS[column.type]}):")
+        else:
+            lines.append(f"    if v is None or not ({_FAST_TESTS[column.type]}):")
+        lines.append("        return False")
+    lines.append("    return _known.issuperset(record)")
+    namespace: dict[str, Any] = {
+        "_isfinite": math.isfinite,
+        "_date": dt.date,
+        "_datetime": dt.datetime,
+        "_json": _json,
+        "_utf8": _utf8,
+        "_known": frozenset(stream.column_names),
+    }
+    exec("\n".join(lines), namespace)
+    fast: Callable[[dict[str, Any]], bool] = namespace["fast"]
+    return fast
 
 
 def jsonable(record: Any) -> Any:

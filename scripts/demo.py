@@ -47,17 +47,22 @@ def main() -> int:
             env.pop(name, None)
         print(f"NASA API simulator at {nasa.base_url}, image server at {images.base_url}")
         command = [
-            str(ROOT / ".venv" / "bin" / "etl"), "run", str(ROOT / "pipelines" / "nasa.yaml"),
-            "--since", args.since, "--until", args.until,
+            str(ROOT / ".venv" / "bin" / "etl"),
+            "run",
+            str(ROOT / "pipelines" / "nasa.yaml"),
+            "--since",
+            args.since,
+            "--until",
+            args.until,
         ]
         code = subprocess.call(command, env=env, cwd=ROOT)
-        print(f"{len(nasa.requests)} requests to the NASA simulator, "
-              f"{len(images.requests)} to the image server")
+        print(
+            f"{len(nasa.requests)} requests to the NASA simulator, "
+            f"{len(images.requests)} to the image server"
+        )
     if code == 0:
         with sqlite3.connect(ROOT / args.db) as db:
-            rows = db.execute(
-                "SELECT * FROM daily_summary ORDER BY date DESC LIMIT 5"
-            ).fetchall()
+            rows = db.execute("SELECT * FROM daily_summary ORDER BY date DESC LIMIT 5").fetchall()
             names = [c[0] for c in db.execute("SELECT * FROM daily_summary LIMIT 0").description]
         print("\ndaily_summary, last 5 days:")
         print(" | ".join(names))

@@ -16,8 +16,11 @@ from etlcore.records import RecordValidator, jsonable, stream_json_schema
 STREAM = Stream(
     "everything",
     ("id",),
-    tuple(Column(f"c_{kind}", kind) for kind in COLUMN_TYPES)
-    + (Column("id", "integer"), Column("required", "string", nullable=False)),
+    (
+        *(Column(f"c_{kind}", kind) for kind in COLUMN_TYPES),
+        Column("id", "integer"),
+        Column("required", "string", nullable=False),
+    ),
 )
 VALIDATOR = RecordValidator(STREAM)
 UTC = dt.UTC

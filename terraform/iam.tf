@@ -32,10 +32,6 @@ resource "aws_iam_role_policy" "glue" {
 
 locals {
   ec2_arn_prefix = "arn:${local.partition}:ec2:${local.region}:${local.account_id}"
-  glue_log_groups = [
-    aws_cloudwatch_log_group.glue["output"].arn,
-    aws_cloudwatch_log_group.glue["error"].arn,
-  ]
 }
 
 data "aws_iam_policy_document" "glue" {
@@ -74,9 +70,12 @@ data "aws_iam_policy_document" "glue" {
   }
 
   statement {
-    sid       = "WriteJobLogs"
-    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-    resources = [for arn in local.glue_log_groups : "${arn}:*"]
+    sid     = "WriteJobLogs"
+    actions = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = [
+      "${aws_cloudwatch_log_group.glue["output"].arn}:*",
+      "${aws_cloudwatch_log_group.glue["error"].arn}:*",
+    ]
   }
 
   statement {
@@ -99,10 +98,15 @@ data "aws_iam_policy_document" "glue" {
       "ec2:DescribeRouteTables",
       "ec2:DescribeSecurityGroups",
       "ec2:DescribeSubnets",
-      "ec2:DescribeVpcAttribute",
       "ec2:DescribeVpcEndpoints",
     ]
     resources = ["*"]
+  }
+
+  statement {
+    sid       = "DescribeTheVpc"
+    actions   = ["ec2:DescribeVpcAttribute"]
+    resources = [aws_vpc.main.arn]
   }
 
   statement {

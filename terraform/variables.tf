@@ -35,6 +35,11 @@ variable "tags" {
   description = "Extra tags added to every resource (the provider adds Project)."
   type        = map(string)
   default     = {}
+
+  validation {
+    condition     = alltrue([for k, v in var.tags : length(k) > 0 && length(k) <= 128 && length(v) <= 256])
+    error_message = "tags keys must be 1-128 characters and values at most 256."
+  }
 }
 
 variable "vpc_cidr" {
@@ -173,6 +178,11 @@ variable "artifacts_dir" {
   description = "Local folder built by `make wheels` (dist/glue): uploaded to the artifacts bucket under glue/."
   type        = string
   default     = "../dist/glue"
+
+  validation {
+    condition     = length(var.artifacts_dir) > 0 && !endswith(var.artifacts_dir, "/")
+    error_message = "artifacts_dir must be a folder path without a trailing slash."
+  }
 }
 
 variable "pipeline_file" {

@@ -326,7 +326,7 @@ class PostgresSink(Sink):
                         f"PostgreSQL refused {what}: "
                         + clean_text(self.settings.redact(str(exc).strip()))
                     ) from None
-                reason = self.settings.redact(str(exc).strip() or type(exc).__name__)
+                reason = " ".join(self.settings.redact(str(exc) or type(exc).__name__).split())
                 if attempt >= attempts:
                     raise SinkConnectionError(
                         f"lost the connection to PostgreSQL at {self.settings.where} during "

@@ -133,6 +133,7 @@ class AwsSecretsManagerProvider(SecretProvider):
         self._default_region = next((env[k] for k in REGION_ENVS if env.get(k)), None)
         self._clients: dict[str | None, Any] = {}
         self._documents: dict[str, str] = {}  # secret id -> SecretString, for this run only
+        self._missing: dict[str, SecretNotFound] = {}  # secret id -> why it is not there
         self._lock = threading.Lock()  # enrichers may resolve from threads; fetch each id once
 
     def target(self, name: str) -> SecretTarget:
@@ -143,21 +144,28 @@ class AwsSecretsManagerProvider(SecretProvider):
         """Reference ``name``'s value: the whole SecretString unless the mapping picks a key."""
         target = self.target(name)
         where = name if target.secret_id == name else f"{name} ({target.secret_id})"
-        document = self._secret_string(target, where)
+        document = self._secret_string(target, where, mapped=name in self._mapping)
         if target.json_key is None:
             return document
         return _json_key(document, target.json_key, where)
 
-    def _secret_string(self, target: SecretTarget, where: str) -> str:
+    def _secret_string(self, target: SecretTarget, where: str, *, mapped: bool) -> str:
         with self._lock:
             cached = self._documents.get(target.secret_id)
             if cached is not None:
                 return cached
-            document = self._fetch(target, where)
+            missing = self._missing.get(target.secret_id)
+            if missing is not None:
+                raise SecretNotFound(str(missing))
+            try:
+                document = self._fetch(target, where, mapped=mapped)
+            except SecretNotFound as exc:
+                self._missing[target.secret_id] = exc
+                raise
             self._documents[target.secret_id] = document
             return document
 
-    def _fetch(self, target: SecretTarget, where: str) -> str:
+    def _fetch(self, target: SecretTarget, where: str, *, mapped: bool) -> str:
         from botocore.exceptions import (  # imported here: boto3 is optional
             BotoCoreError,
             ClientError,
@@ -175,6 +183,14 @@ class AwsSecretsManagerProvider(SecretProvider):
             if code == "InvalidRequestException" and "delet" in str(error.get("Message", "")):
                 raise SecretNotFound(
                     f"secret {where} is scheduled for deletion; restore it to use it"
+                ) from None
+            if code == "AccessDeniedException" and not mapped:
+                # An unmapped name is a guess at a secret id. A least-privilege role is denied
+                # every secret it was not granted, so to this role the guess does not exist:
+                # `${secret:NAME:-default}` and the next provider in the chain then apply.
+                raise SecretNotFound(
+                    f"{where} is not mapped in {MAPPING_ENV} and no readable secret has that "
+                    "name (AccessDeniedException)"
                 ) from None
             if code in _DENIED_CODES:
                 raise SecretAccessDenied(

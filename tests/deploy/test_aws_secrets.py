@@ -163,6 +163,22 @@ def test_service_errors_map_to_the_contract(aws_env: None, code, error, fragment
     assert "K (some/secret)" in str(err.value)
 
 
+def test_denied_unmapped_name_counts_as_not_found_so_defaults_apply(aws_env: None) -> None:
+    """Under a least-privilege role every secret it was not granted is denied, mapped or not."""
+    provider = AwsSecretsManagerProvider({"ETL_AWS_SECRETS": "K=granted/secret"})
+    client = provider._client(None)
+    with Stubber(client) as stub:
+        stub.add_client_error("get_secret_value", service_error_code="AccessDeniedException")
+        with pytest.raises(SecretNotFound, match="DATABASE_URL is not mapped"):
+            provider.get("DATABASE_URL")
+        # Cached for the run: asking again makes no second call (the stub has no response left).
+        with pytest.raises(SecretNotFound, match="DATABASE_URL is not mapped"):
+            provider.get("DATABASE_URL")
+        resolver = Resolver({}, provider.get)
+        assert resolver.resolve("${secret:DATABASE_URL:-}") == ""
+        stub.assert_no_pending_responses()
+
+
 def test_no_region_says_what_to_set(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("AWS_DEFAULT_REGION")
     with pytest.raises(SecretAccessDenied, match="AWS_REGION"):

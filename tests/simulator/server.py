@@ -52,6 +52,7 @@ class Faults:
     latency_ms: float = 0.0  # added to every answer
     rate_limit: int | None = None  # per key; 429 OVER_RATE_LIMIT once exceeded
     storm: int = 0  # the next N requests get 429, whatever the key's budget
+    storm_after: int | None = None  # every request after the first N gets 429 (until reset)
     fail_next: list[int] = field(default_factory=list)  # statuses for the next requests
     seed: int = 1234
 
@@ -105,6 +106,7 @@ class NasaSimulator:
         self.rate_limit_header = rate_limit_header
         self.requests: list[LoggedRequest] = []
         self._used: dict[str, int] = {}
+        self._handled = 0
         self._lock = threading.Lock()
         self._random = random.Random(self.faults.seed)
         self._server = ThreadingHTTPServer((host, port), self._handler_class())
@@ -186,6 +188,9 @@ class NasaSimulator:
     def _draw_fault(self) -> str | None:
         faults = self.faults
         with self._lock:
+            self._handled += 1
+            if faults.storm_after is not None and self._handled > faults.storm_after:
+                return "storm"
             if faults.fail_next:
                 return f"status:{faults.fail_next.pop(0)}"
             if faults.storm > 0:
@@ -327,9 +332,8 @@ class NasaSimulator:
             },
         )
 
-    @property
-    def _public_url(self) -> str:
-        return self.base_url
+    # NeoWs writes its links with its public name whatever host the request came to.
+    _public_url = "http://api.nasa.gov"
 
     # APOD: nasa/apod-api application.py rules.
     def _apod(self, params: dict[str, str]) -> Any:

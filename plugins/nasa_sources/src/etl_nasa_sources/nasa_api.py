@@ -60,7 +60,12 @@ COMMON_CONFIG_PROPERTIES: dict[str, Any] = {
     "window_days": {"type": "integer", "minimum": 1},
     "default_start": {"type": "string", "format": "date"},
     "initial_days": {"type": "integer", "minimum": 1},
+    "max_retries": {"type": "integer", "minimum": 0, "maximum": 20},
+    "backoff_factor": {"type": "number", "minimum": 0},
+    "read_timeout": {"type": "number", "exclusiveMinimum": 0},
 }
+HTTP_TUNING = ("max_retries", "backoff_factor", "read_timeout")
+"""Config keys passed through to :class:`etlcore.http.HttpClient` when set."""
 
 
 def describe_request(path: str, params: Mapping[str, Any] | None) -> str:
@@ -154,7 +159,8 @@ def open_api(
         if not isinstance(key, Secret) and key != DEMO_KEY:
             key = Secret(str(key), "api_key")
         headers[KEY_HEADER] = key
-    client = ctx.http_client(base_url.rstrip("/"), headers=headers)
+    tuning = {name: config[name] for name in HTTP_TUNING if config.get(name) is not None}
+    client = ctx.http_client(base_url.rstrip("/"), headers=headers, **tuning)
     return NasaApi(client, service)
 
 

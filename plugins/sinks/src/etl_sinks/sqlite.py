@@ -300,6 +300,14 @@ class SqliteSink(Sink):
                 raise SchemaMismatchError(
                     f"stream {stream.name!r} declares no primary key; the sinks upsert by key"
                 )
+        if not self._in_memory:
+            try:  # like the database file itself, its folder is created on first use
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise SinkConnectionError(
+                    f"cannot open SQLite database {self.path!r}: cannot create its folder: "
+                    f"{exc.strerror}"
+                ) from None
         self._take_lock(pipeline)
         try:
             self._conn = self._connect()

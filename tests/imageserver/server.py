@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import ssl
 import threading
 import time
 from dataclasses import dataclass, field
@@ -231,6 +232,11 @@ class _Handler(BaseHTTPRequestHandler):
             self._record.body_bytes_sent += len(piece)
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # a client that hangs up or rejects our certificate is part of the tests
+
+
 class ImageServer:
     """A threaded image server on ``127.0.0.1``; use as a context manager in tests.
 
@@ -238,11 +244,23 @@ class ImageServer:
     tests go through the name (allowed with ``ENRICHER_ALLOW_PRIVATE_NETWORKS``).
     """
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, latency_ms: int = 0) -> None:
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        latency_ms: int = 0,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
         self._state = _ServerState(latency_ms=latency_ms)
         handler = type("ImageHandler", (_Handler,), {"state": self._state})
-        self._httpd = ThreadingHTTPServer((host, port), handler)
+        self._httpd = _QuietServer((host, port), handler)
         self._httpd.daemon_threads = True
+        self.scheme = "http"
+        if ssl_context is not None:  # HTTPS: the handshake happens in each handler thread
+            self._httpd.socket = ssl_context.wrap_socket(
+                self._httpd.socket, server_side=True, do_handshake_on_connect=False
+            )
+            self.scheme = "https"
         self._thread: threading.Thread | None = None
 
     @property
@@ -256,7 +274,7 @@ class ImageServer:
 
     @property
     def base_url(self) -> str:
-        return f"http://{self.authority}"
+        return f"{self.scheme}://{self.authority}"
 
     @property
     def requests(self) -> list[RequestRecord]:

@@ -11,6 +11,7 @@ the socket at the total deadline (urllib3's timeouts are per socket operation).
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
 import socket
 import ssl
@@ -146,9 +147,17 @@ Connector = Callable[[Target, IPAddress, urllib3.Timeout, _Watchdog], urllib3.HT
 
 
 def connect_to_address(
-    target: Target, address: IPAddress, timeout: urllib3.Timeout, watchdog: _Watchdog
+    target: Target,
+    address: IPAddress,
+    timeout: urllib3.Timeout,
+    watchdog: _Watchdog,
+    *,
+    ca_certs: str | None = None,
 ) -> urllib3.HTTPConnectionPool:
-    """A one-connection pool to the validated ``address``; TLS still checks ``target.host``."""
+    """A one-connection pool to the validated ``address``; TLS still checks ``target.host``.
+
+    ``ca_certs`` is a PEM bundle to trust instead of the system's certificates.
+    """
     pool: urllib3.HTTPConnectionPool
     if target.scheme == "https":
         pool = urllib3.HTTPSConnectionPool(
@@ -158,6 +167,7 @@ def connect_to_address(
             maxsize=1,
             retries=False,
             cert_reqs="CERT_REQUIRED",
+            ca_certs=ca_certs,
             server_hostname=target.host,
             assert_hostname=target.host,
         )
@@ -188,10 +198,11 @@ class ImageAnalyzer:
         policy: UrlPolicy,
         limits: FetchLimits | None = None,
         connector: Connector | None = None,
+        ca_certs: str | None = None,
     ) -> None:
         self.policy = policy
         self.limits = limits or FetchLimits()
-        self.connector = connector or connect_to_address
+        self.connector = connector or functools.partial(connect_to_address, ca_certs=ca_certs)
 
     def analyze(self, url: str) -> ImageInfo:
         """Width, height, format and bytes read, or :class:`AnalysisError` with a stable code."""

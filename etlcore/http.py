@@ -158,6 +158,9 @@ class _ClientRetry(Retry):
     exists in recent urllib3 releases; a malformed header falls back to the backoff.
     """
 
+    # 413 with a Retry-After is not worth retrying for a GET: only 429 and 503 are
+    RETRY_AFTER_STATUS_CODES = frozenset({429, 503})
+
     def __init__(
         self,
         *args: Any,
@@ -211,6 +214,29 @@ class _CountingAdapter(HTTPAdapter):
         return response
 
 
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    return parts.scheme, parts.hostname or "", parts.port
+
+
+class _Session(requests.Session):
+    """A session that drops secret headers when a redirect leaves the original host.
+
+    requests itself only drops ``Authorization``; an ``X-Api-Key`` would follow the redirect.
+    """
+
+    def __init__(self, secret_headers: set[str]) -> None:
+        super().__init__()
+        self.secret_headers = secret_headers
+
+    def rebuild_auth(self, prepared_request: requests.PreparedRequest, response: Any) -> None:
+        super().rebuild_auth(prepared_request, response)  # type: ignore[no-untyped-call]
+        if _origin(response.request.url or "") != _origin(prepared_request.url or ""):
+            for name in list(prepared_request.headers):
+                if name.lower() in self.secret_headers:
+                    del prepared_request.headers[name]
+
+
 class _CallState(threading.local):
     deadline: float = 0.0
     url: str = ""
@@ -230,6 +256,10 @@ class HttpClient:
       the lower it gets;
     - query parameters and headers named in ``secret_names`` (and every ``Secret`` value)
       are redacted from every URL it logs or puts into an error.
+
+    The deadline is checked before every attempt, before every wait and between reads of
+    the body; an attempt already under way can overrun it by at most its read timeout.
+    Secret headers are not sent on a redirect to another host.
 
     Added to the interface: ``backoff_jitter`` (seconds of random extra backoff),
     ``slow_down_max`` (the spacing between calls when ``X-RateLimit-Remaining`` is 0; it
@@ -263,9 +293,12 @@ class HttpClient:
         with _names_lock:
             _secret_names.update(self._names)
         self._headers: dict[str, str | Secret] = dict(headers or {})
+        secret_headers = set()
         for name, value in self._headers.items():
-            if isinstance(value, str) and _is_secret_name(name, self._names):
-                _remember_secret(value, name)
+            if isinstance(value, Secret) or _is_secret_name(name, self._names):
+                secret_headers.add(name.lower())
+                if isinstance(value, str):
+                    _remember_secret(value, name)
         self._timeout = (connect_timeout, read_timeout)
         self._deadline = deadline
         self._max_retries = max_retries
@@ -297,7 +330,7 @@ class HttpClient:
         adapter = _CountingAdapter(
             self, max_retries=retry, pool_connections=pool_size, pool_maxsize=pool_size
         )
-        self._session = requests.Session()
+        self._session = _Session(secret_headers)
         self._session.mount("http://", adapter)
         self._session.mount("https://", adapter)
 
@@ -527,10 +560,12 @@ class HttpClient:
         self._before_wire("")
 
     def _pause(self, seconds: float) -> None:
-        """Sleep, unless waiting would run past the call's deadline (then fail now)."""
+        """Sleep before the next attempt, unless the deadline has passed or would meanwhile."""
+        left = self._call.deadline - self._clock()
+        if left <= 0:
+            raise _DeadlineExceeded("no time left for another attempt")
         if seconds <= 0:
             return
-        left = self._call.deadline - self._clock()
         if seconds >= left:
             raise _DeadlineExceeded(f"waiting {seconds:.2f} s would leave no time to retry")
         self._sleep(seconds)

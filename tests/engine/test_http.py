@@ -262,6 +262,20 @@ def test_headers_that_never_come_are_retried_then_hit_the_deadline(
     assert caught.value.status is None
 
 
+def test_no_new_attempt_once_the_deadline_has_passed(server: ScriptedServer) -> None:
+    server.always("/apod", Reply(503))
+    # the first retry is immediate (no wait to check), yet time is already up: 100 s "pass"
+    # as soon as the server has seen one request
+    client = HttpClient(
+        server.base_url,
+        deadline=30.0,
+        clock=lambda: time.monotonic() + (100.0 if server.count() else 0.0),
+    )
+    with client, pytest.raises(HttpError, match="deadline exceeded"):
+        client.get("/apod")
+    assert server.count("/apod") == 1
+
+
 def test_truncated_json_is_retried(server: ScriptedServer, vtime: VirtualTime) -> None:
     payload = {"near_earth_objects": {"2024-01-01": [{"id": str(i)} for i in range(50)]}}
     server.respond("/feed", Reply(json=payload, truncate_at=40), Reply(json=payload))
@@ -422,6 +436,25 @@ def test_secret_query_parameter_is_revealed_and_redacted(
     assert server.seen[0].query["auth"] == [value]
     assert value not in str(caught.value) and value not in caplog.text
     assert "auth=REDACTED" in caught.value.url
+
+
+def test_secret_header_does_not_follow_a_redirect_to_another_host(
+    server: ScriptedServer, vtime: VirtualTime
+) -> None:
+    value = "s" + secrets.token_hex(12)
+    with ScriptedServer() as elsewhere:
+        elsewhere.always("/apod", Reply(json={"there": 1}))
+        server.always("/old", Reply(301, headers={"Location": server.url("/apod")}))
+        server.always("/away", Reply(302, headers={"Location": elsewhere.url("/apod")}))
+        server.always("/apod", Reply(json={"here": 1}))
+        headers = {"X-Api-Key": Secret(value, "NASA_API_KEY"), "Accept": "application/json"}
+        with make_client(server, vtime, headers=headers) as client:
+            assert client.get_json("/old") == {"here": 1}
+            assert client.get_json("/away") == {"there": 1}
+            assert client.requests_made == 4
+        (arrived,) = elsewhere.seen
+    assert "x-api-key" not in arrived.headers and arrived.headers["accept"] == "application/json"
+    assert [s.headers.get("x-api-key") for s in server.seen] == [value, value, value]
 
 
 def test_redact() -> None:

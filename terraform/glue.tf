@@ -16,11 +16,27 @@ locals {
     "ENRICHER_API_KEY=${aws_secretsmanager_secret.enricher_api_key.arn}",
   ])
 
+  # The job's arguments: the entry script turns them into the pipeline's environment.
+  glue_arguments = {
+    "--job-language"              = "python"
+    "--job-bookmark-option"       = "job-bookmark-disable"
+    "--TempDir"                   = "s3://${aws_s3_bucket.artifacts.bucket}/tmp/"
+    "--custom-logGroup-prefix"    = local.glue_log_prefix
+    "--additional-python-modules" = join(",", [for f in local.wheel_files : "${local.artifacts_uri}/${f}"])
+    "--pipeline"                  = "${local.artifacts_uri}/${var.pipeline_file}"
+    "--secrets"                   = local.secret_arguments
+    "--secret-providers"          = "aws-secrets-manager"
+    "--db-host"                   = aws_db_instance.main.address
+    "--db-port"                   = tostring(aws_db_instance.main.port)
+    "--db-name"                   = var.db_name
+    "--lightsail-api"             = trimsuffix(aws_lightsail_container_service.enricher.url, "/")
+  }
+
   pipeline_environment = join(",", [for k in sort(keys(var.pipeline_environment)) : "${k}=${var.pipeline_environment[k]}"])
 }
 
 resource "aws_glue_security_configuration" "main" {
-  #checkov:skip=CKV_AWS_99:CloudWatch encryption is done by the log groups' own KMS key (logs.tf); Glue's CloudWatch encryption mode would rename the log groups after the security configuration, away from the ones created here with retention.
+  #checkov:skip=CKV_AWS_99:CloudWatch encryption is done by the log groups' own KMS key (monitoring.tf); Glue's CloudWatch encryption mode would rename the log groups after the security configuration, away from the ones created here with retention.
   name = var.project
 
   encryption_configuration {
@@ -77,21 +93,11 @@ resource "aws_glue_job" "etl" {
     max_concurrent_runs = 1
   }
 
-  default_arguments = {
-    "--job-language"              = "python"
-    "--job-bookmark-option"       = "job-bookmark-disable"
-    "--TempDir"                   = "s3://${aws_s3_bucket.artifacts.bucket}/tmp/"
-    "--custom-logGroup-prefix"    = local.glue_log_prefix
-    "--additional-python-modules" = join(",", [for f in local.wheel_files : "${local.artifacts_uri}/${f}"])
-    "--pipeline"                  = "${local.artifacts_uri}/${var.pipeline_file}"
-    "--secrets"                   = local.secret_arguments
-    "--secret-providers"          = "aws-secrets-manager"
-    "--db-host"                   = aws_db_instance.main.address
-    "--db-port"                   = tostring(aws_db_instance.main.port)
-    "--db-name"                   = var.db_name
-    "--lightsail-api"             = trimsuffix(aws_lightsail_container_service.enricher.url, "/")
-    "--env"                       = local.pipeline_environment
-  }
+  default_arguments = merge(
+    local.glue_arguments,
+    # Glue rejects an argument with an empty value: pass --env only when there is something.
+    local.pipeline_environment == "" ? {} : { "--env" = local.pipeline_environment },
+  )
 
   lifecycle {
     precondition {

@@ -21,6 +21,7 @@ resource "aws_lightsail_container_service_deployment_version" "enricher" {
     # docs/deploy-aws.md); Lightsail containers cannot read Secrets Manager.
     environment = {
       ENRICHER_API_KEY = var.enricher_api_key
+      PORT             = tostring(var.enricher_port)
     }
 
     ports = {

@@ -15,6 +15,7 @@ from tests.deploy.terraform_tools import (
     pinned_aws_version,
     resources,
     skip_problem,
+    terraform_files,
     variables,
 )
 
@@ -202,28 +203,32 @@ def test_glue_job_is_glue_5_python_3_11_flex_two_workers() -> None:
     assert _one("aws_glue_connection")["connection_type"] == "NETWORK"
 
 
+def _local(name: str) -> Any:
+    for doc in terraform_files().values():
+        for block in doc.get("locals", []):
+            if name in block:
+                return block[name]
+    raise AssertionError(f"no local {name}")
+
+
 def test_glue_job_arguments_carry_secret_arns_only() -> None:
     job = _one("aws_glue_job")
-    arguments = job["default_arguments"]
-    text = " ".join(map(str, arguments.values()))
+    assert job["default_arguments"].startswith("${merge(local.glue_arguments,")
+    arguments = _local("glue_arguments")
+    text = " ".join(map(str, arguments.values())) + job["default_arguments"]
     assert "secret_string" not in text and "var.enricher_api_key" not in text
     assert "password" not in text.replace("#password", "")
-    secret_arguments = arguments["--secrets"]
-    assert secret_arguments == "${local.secret_arguments}"
-    glue_locals = next(
-        block for doc in _all_locals() for block in doc if "secret_arguments" in block
-    )
-    mapping = glue_locals["secret_arguments"]
-    for reference in re.findall(r"\$\{([^}]*)\}", mapping.removeprefix("${").removesuffix("}")):
+    assert arguments["--secrets"] == "${local.secret_arguments}"
+    references = re.findall(r"\$\{(aws_[^}]*)\}", _local("secret_arguments"))
+    assert len(references) == 4
+    for reference in references:
         assert re.fullmatch(r"aws_secretsmanager_secret\.\w+\.arn", reference), reference
+    assert arguments["--secret-providers"] == "aws-secrets-manager"
     assert "--additional-python-modules" in arguments
     assert arguments["--job-bookmark-option"] == "job-bookmark-disable"
-
-
-def _all_locals() -> list[list[dict[str, Any]]]:
-    from tests.deploy.terraform_tools import terraform_files
-
-    return [doc.get("locals", []) for doc in terraform_files().values()]
+    # The variables that could carry extra environment refuse secret-looking names.
+    conditions = " ".join(v["condition"] for v in variables()["pipeline_environment"]["validation"])
+    assert "KEY|PASS|PASSWORD|SECRET|TOKEN" in conditions
 
 
 def test_daily_schedule_runs_after_apod_publishes() -> None:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft202012Validator, FormatChecker, validators
+from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
 
 from etlcore.builtin import read_dotenv
@@ -32,15 +32,7 @@ DEFAULT_SECRET_PROVIDERS = ("env", "dotenv")
 DEFAULT_BATCH_SIZE = 1000
 
 
-def _is_string(checker: Any, instance: Any) -> bool:
-    return isinstance(instance, str | Secret)
-
-
-# A resolved secret is a string as far as a plugin's schema is concerned.
-Validator = validators.extend(
-    Draft202012Validator,
-    type_checker=Draft202012Validator.TYPE_CHECKER.redefine("string", _is_string),
-)
+Validator = Draft202012Validator
 
 
 @dataclass
@@ -259,9 +251,18 @@ class _Loader:
         config = self.resolve(config, where, resolver if enabled else None, unresolved)
         if plugin_class is not None:
             validator = Validator(dict(plugin_class.config_schema), format_checker=FormatChecker())
-            for error in validator.iter_errors(config):
-                if tuple(error.absolute_path) in unresolved:
+            secret_paths: set[tuple[PathPart, ...]] = set()
+            for error in validator.iter_errors(_revealed(config, (), secret_paths)):
+                error_path = tuple(error.absolute_path)
+                if error_path in unresolved:
                     continue  # a reference in a disabled step: checked when it is enabled
+                if error_path in secret_paths:  # say what rule failed, never the value
+                    self.issue(
+                        (*where, *error_path),
+                        f"the secret's value fails the schema rule "
+                        f"{error.validator}: {error.validator_value!r}",
+                    )
+                    continue
                 self.schema_issue(error, where, plugin=plugin)
         line, column = self.doc.position(where)
         return Step(section, kind, index, name, plugin, config, enabled, plugin_class, line, column)
@@ -364,6 +365,18 @@ class _Loader:
         else:
             description = schema.get("description", "")
             self.issue(path, error.message, description)
+
+
+def _revealed(value: Any, path: tuple[PathPart, ...], secrets: set[tuple[PathPart, ...]]) -> Any:
+    """A copy for schema validation with secrets' plain values; their paths go to ``secrets``."""
+    if isinstance(value, Secret):
+        secrets.add(path)
+        return value.reveal()
+    if isinstance(value, dict):
+        return {key: _revealed(item, (*path, key), secrets) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_revealed(item, (*path, index), secrets) for index, item in enumerate(value)]
+    return value
 
 
 def _type_hint(expected: str, instance: Any) -> str:

@@ -149,3 +149,18 @@ def test_secret_providers_are_chosen_by_environment(registry: PluginRegistry) ->
     with pytest.raises(ConfigError) as caught:
         load_pipeline("p.yaml", registry, text=text, environ={"ETL_SECRET_PROVIDERS": "nope"})
     assert "unknown secret provider 'nope' in $ETL_SECRET_PROVIDERS" in str(caught.value)
+
+
+def test_a_secret_failing_its_schema_rule_is_reported_without_its_value(
+    registry: PluginRegistry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TOY_COUNT", "not-a-number-77")
+    text = (
+        "name: toy\nsources:\n  - plugin: toy.count\n    count: ${secret:TOY_COUNT}\n"
+        "sinks:\n  - plugin: toy.null\n"
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_pipeline("p.yaml", registry, text=text, environ={})
+    message = str(caught.value)
+    assert "p.yaml:4:12: sources[0].count: the secret's value fails the schema rule type" in message
+    assert "not-a-number-77" not in message

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from etl_nasa_sources import ApodSource, MarsPhotosSource, NeowsSource, UnifyTransform
 from etl_nasa_sources.date_windows import today_us_eastern
+
 from etlcore.testing.pipeline import PipelineHarness
 from tests.nasa.pipeline_helpers import query
 

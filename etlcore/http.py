@@ -10,12 +10,13 @@ an injectable sleep, the request count and a bounded retry of bodies that arrive
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Self
 from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
@@ -78,12 +79,16 @@ _secret_names: set[str] = {"api_key", "apikey", "key", "token", "password"}
 _names_lock = threading.Lock()
 
 
-def _is_secret_name(name: str, names: set[str] | frozenset[str]) -> bool:
+def _normalised(names: Iterable[str]) -> frozenset[str]:
+    return frozenset(n.lower().replace("-", "_") for n in names)
+
+
+def _is_secret_name(name: str, names: frozenset[str]) -> bool:
     lowered = name.lower().replace("-", "_")
     return lowered in names or lowered.removeprefix("x_") in names or lowered == "authorization"
 
 
-def _redact_query(query: str, names: set[str] | frozenset[str]) -> str:
+def _redact_query(query: str, names: frozenset[str]) -> str:
     pairs = []
     for pair in query.split("&"):
         name, sep, value = pair.partition("=")
@@ -96,9 +101,12 @@ def _redact_query(query: str, names: set[str] | frozenset[str]) -> str:
     return "&".join(pairs)
 
 
-def redact_url(url: str, names: set[str] | frozenset[str] | None = None) -> str:
-    """``url`` with secret query parameters, passwords and known secret values redacted."""
-    names = _all_secret_names() if names is None else names
+def redact_url(url: str, names: Iterable[str] | None = None) -> str:
+    """``url`` with secret query parameters, passwords and known secret values redacted.
+
+    ``names``: the secret parameter names; by default every name any client was given.
+    """
+    names = _all_secret_names() if names is None else _normalised(names)
     try:
         parts = urlsplit(url)
     except ValueError:
@@ -110,21 +118,24 @@ def redact_url(url: str, names: set[str] | frozenset[str] | None = None) -> str:
     return mask_known_secrets(urlunsplit(parts._replace(netloc=netloc, query=query)))
 
 
-def _name_pattern(names: set[str] | frozenset[str]) -> re.Pattern[str]:
-    alternatives = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+@functools.lru_cache(maxsize=16)
+def _name_pattern(names: frozenset[str]) -> re.Pattern[str]:
+    alternatives = "|".join(
+        re.escape(n).replace("_", "[_-]") for n in sorted(names, key=len, reverse=True)
+    )
     # a name=value pair anywhere in free text (log messages, exception text, error bodies)
     return re.compile(rf"(?i)(?<![A-Za-z0-9_.-])((?:x[_-])?(?:{alternatives}))=([^&\s#'\"]*)")
 
 
-def _redact_text(text: str, names: set[str] | frozenset[str] | None = None) -> str:
+def _redact_text(text: str, names: frozenset[str] | None = None) -> str:
     names = _all_secret_names() if names is None else names
     text = _name_pattern(names).sub(lambda m: f"{m.group(1)}={REDACTED}", text)
     return mask_known_secrets(text)
 
 
-def _all_secret_names() -> set[str]:
+def _all_secret_names() -> frozenset[str]:
     with _names_lock:
-        return set(_secret_names)
+        return frozenset(_secret_names)
 
 
 def _remember_secret(value: str, name: str) -> None:
@@ -289,7 +300,7 @@ class HttpClient:
         clock: Callable[[], float] | None = None,
     ) -> None:
         self.base_url = base_url
-        self._names = frozenset(n.lower().replace("-", "_") for n in secret_names)
+        self._names = _normalised(secret_names)
         with _names_lock:
             _secret_names.update(self._names)
         self._headers: dict[str, str | Secret] = dict(headers or {})

@@ -254,7 +254,7 @@ def test_headers_that_never_come_are_retried_then_hit_the_deadline(
     server: ScriptedServer,
 ) -> None:
     server.always("/images", Reply(json={}, delay=10.0))
-    with HttpClient(server.base_url, deadline=0.6, read_timeout=0.2, backoff_factor=0.01) as client:
+    with HttpClient(server.base_url, deadline=1.0, read_timeout=0.2, backoff_factor=0.01) as client:
         with pytest.raises(HttpError) as caught:
             client.get_json("/images")
         assert client.requests_made >= 2  # read timeouts were retried until time ran out

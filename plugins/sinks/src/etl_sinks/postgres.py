@@ -9,7 +9,6 @@ advisory lock per (schema, pipeline) keeps two runs of one pipeline from interle
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import logging
@@ -82,9 +81,10 @@ LOOKUP_CHUNK = 5000
 RECONNECT_BACKOFF_SECONDS = (0.5, 2.0, 5.0, 10.0, 20.0)
 
 # jsonb refuses NaN, and Python's json would write it: refuse it client-side, with a reason.
-_strict_json_dumps = functools.partial(
-    json.dumps, allow_nan=False, ensure_ascii=False, separators=(",", ":")
-)
+# One encoder for all: json.dumps with non-default options builds a new encoder per call.
+_strict_json_dumps = json.JSONEncoder(
+    allow_nan=False, ensure_ascii=False, separators=(",", ":")
+).encode
 
 PG_HINTS = DialectHints(
     sql_type=lambda column_type: PG_TYPES[column_type][0],

@@ -164,7 +164,10 @@ def _type_of(schema: Mapping[str, Any]) -> str:
 
 
 def _describe(schema: Mapping[str, Any]) -> str:
-    parts = [str(schema.get("description", ""))]
+    description = str(schema.get("description", "")).strip()
+    if description and description[-1] not in ".!?:)":
+        description += "."
+    parts = [description]
     limits = []
     for word, key in (("at least", "minimum"), ("at most", "maximum")):
         if key in schema:

@@ -89,7 +89,6 @@ def test_trickling_stream_hits_the_total_deadline(image_server: ImageServer) -> 
     analyzer = local_analyzer(image_server, read_timeout=5.0, deadline=0.5)
     error = refused(analyzer, image_server.url("/trickle.jpg", w=40, h=40, trickle_ms=50))
     assert error.code == ErrorCode.TIMEOUT
-    assert "deadline" in error.message
 
 
 def test_slow_first_byte_hits_the_total_deadline(image_server: ImageServer) -> None:

@@ -181,7 +181,7 @@ def connect_to_address(
         connection_cls = type(
             "WatchedHTTPConnection", (_WatchedHTTPConnection,), {"watchdog": watchdog}
         )
-    pool.ConnectionCls = connection_cls  # type: ignore[assignment]
+    pool.ConnectionCls = connection_cls
     return pool
 
 
@@ -301,7 +301,7 @@ class ImageAnalyzer:
                 ) from None
             except ReadTimeoutError:
                 pool.close()
-                raise self._timeout(read=not watchdog.fired) from None
+                raise self._timeout(read=watchdog.remaining() > 0) from None
             except (HTTPError, ssl.SSLError, OSError) as exc:
                 pool.close()
                 if watchdog.fired:
@@ -333,7 +333,7 @@ class ImageAnalyzer:
             try:
                 chunk = response.read1(want) if want > 0 else b""
             except ReadTimeoutError:
-                raise self._timeout(read=not watchdog.fired) from None
+                raise self._timeout(read=watchdog.remaining() > 0) from None
             except (HTTPError, ProtocolError, OSError) as exc:
                 if watchdog.fired:
                     raise self._timeout() from None
@@ -349,8 +349,8 @@ class ImageAnalyzer:
                     )
                 if watchdog.fired:
                     raise self._timeout()
-                size = parser.finish()
-                return ImageInfo(size.width, size.height, size.format, bytes_read)
+                final = parser.finish()
+                return ImageInfo(final.width, final.height, final.format, bytes_read)
             bytes_read += len(chunk)
             size = parser.feed(chunk)
             if size is not None:

@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, ClassVar
 
-from etl_nasa_sources.batching import chunks, dedupe_by_key
+from etl_nasa_sources.batching import Rebatcher, dedupe_by_key
 from etl_nasa_sources.date_windows import parse_date
 from etl_nasa_sources.nasa_api import (
     COMMON_CONFIG_PROPERTIES,
@@ -183,6 +183,7 @@ class MarsPhotosSource(Source):
             start,
             end,
         )
+        packer = Rebatcher(ctx.batch_size)
         for row, photos in fetch_in_order(
             lambda r: self._fetch_sol(api, rover, r["sol"]),
             changed,
@@ -207,15 +208,10 @@ class MarsPhotosSource(Source):
                 )
             # The manifest's count is stored (not len(records)) so that a mirror whose list
             # and manifest disagree is not re-fetched on every run.
-            counts[str(row["sol"])] = row["total_photos"]
             records = dedupe_by_key(records, MARS_PHOTO.primary_key)
-            parts = list(chunks(records, ctx.batch_size))
-            for index, part in enumerate(parts):
-                last_part = index == len(parts) - 1
-                yield Batch(
-                    {"mars_photo": list(part)},
-                    state=copy.deepcopy(new_state) if last_part else None,
-                )
+            ready = packer.add(records, (row["sol"], row["total_photos"]))
+            yield from self._emit(ready, counts, new_state)
+        yield from self._emit(packer.flush(), counts, new_state)
         if ctx.stop_requested():
             return
         # Close the rover: advance its watermark and forget sols older than the lookback.
@@ -225,6 +221,18 @@ class MarsPhotosSource(Source):
         recent = {str(r["sol"]) for r in rows if r["earth_date"] > keep_from}
         rover_state["sols"] = {sol: n for sol, n in counts.items() if sol in recent}
         yield Batch({"mars_photo": []}, state=copy.deepcopy(new_state))
+
+    @staticmethod
+    def _emit(
+        ready: list[tuple[list[Any], list[Any]]], counts: dict[str, int], new_state: dict[str, Any]
+    ) -> Iterator[Batch]:
+        """Batches of photos; a sol's count enters the state with its last photo."""
+        for photos, finished in ready:
+            for sol, total in finished:
+                counts[str(sol)] = total
+            yield Batch(
+                {"mars_photo": photos}, state=copy.deepcopy(new_state) if finished else None
+            )
 
     def _fetch_sol(self, api: NasaApi, rover: str, sol: int) -> list[Any]:
         path = f"/rovers/{rover}/photos"

@@ -8,11 +8,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO_ROOT / "examples" / "etl-example-weather"
 TUTORIAL = REPO_ROOT / "docs" / "tutorial-source-plugin.md"
 
 
+@pytest.mark.slow
 def test_the_example_passes_its_own_tests() -> None:
     # Its package from source (no install needed: the tests register the class themselves).
     env = {

@@ -176,3 +176,32 @@ def test_ctrl_c_stops_at_a_batch_boundary(site: Path, tmp_path: Path) -> None:
     loaded = summary["streams"]["numbers"]["loaded"]
     assert 0 < loaded < 1000 and loaded % 10 == 0  # whole batches only
     assert "stopping after the current batch" in stderr
+
+
+def test_runs_and_quarantine_read_back_from_the_sqlite_sink(site: Path, tmp_path: Path) -> None:
+    path = tmp_path / "q.yaml"
+    path.write_text(
+        "name: toy\nbatch_size: 10\nsources:\n  - plugin: toy.count\n    count: 30\n"
+        "    bad_every: 10\nsinks:\n  - plugin: sqlite\n"
+        f"    path: {tmp_path / 'toy.db'}\n"
+    )
+    done = etl(site, "run", str(path), "--log-format", "json")
+    assert done.returncode == 0, done.stderr
+    run_id = json.loads(done.stdout.strip().splitlines()[-1])["run_id"]
+
+    runs = etl(site, "runs", str(path), "--json")
+    assert runs.returncode == 0, runs.stderr
+    (last,) = json.loads(runs.stdout)
+    assert (last["run_id"], last["status"], last["loaded"], last["quarantined"]) == (
+        run_id,
+        "succeeded",
+        27,
+        3,
+    )
+    quarantined = etl(site, "quarantine", str(path), "--json")
+    assert quarantined.returncode == 0, quarantined.stderr
+    rows = json.loads(quarantined.stdout)
+    assert sorted(row["record"]["n"] for row in rows) == [10, 20, 30]
+    assert {row["error"] for row in rows} == {"label: expected string, got int"}
+    table = etl(site, "quarantine", str(path), "--run", run_id, env={"COLUMNS": "200"})
+    assert "label: expected string, got int" in table.stdout

@@ -69,6 +69,8 @@ def configure_logging(log_format: LogFormat, *, verbose: bool = False) -> loggin
     setattr(handler, "_etlcore", True)  # noqa: B010 -- marks our own handler for reconfiguring
     root.addHandler(handler)
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
-    for noisy in ("urllib3", "botocore", "boto3", "werkzeug"):
+    # urllib3 warns on each retry; etlcore.http already logs those with the URL redacted.
+    logging.getLogger("urllib3").setLevel(logging.ERROR)
+    for noisy in ("botocore", "boto3", "werkzeug"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     return handler

@@ -188,6 +188,18 @@ def test_the_scaffolded_plugin_passes_its_own_tests(venv: Venv, scaffolded: Path
     assert " passed" in result.stdout.splitlines()[-1]
 
 
+@pytest.mark.parametrize("kind", ["transform", "enricher", "sink"])
+def test_every_other_kind_passes_its_own_tests_once_installed(
+    venv: Venv, kind: str, tmp_path: Path
+) -> None:
+    project = new_plugin(f"acme.{kind}_step", kind, tmp_path)
+    venv.install(project)
+    result = _run(
+        [venv.python, "-m", "pytest", "-q", "-p", "no:cacheprovider"], env=venv.env, cwd=project
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+
+
 def test_the_tutorial_example_installs_and_is_listed(venv: Venv) -> None:
     venv.install(EXAMPLE)
     entry = _plugins(venv)["etl-example-weather"]

@@ -50,3 +50,25 @@ def test_every_hookspec_shows_its_typed_signature(name: str) -> None:
 def test_every_documented_hook_exists() -> None:
     stale = [h for h in _documented_headings() if h.split("(")[0] not in _hookspecs()]
     assert not stale, f"docs/hooks.md documents hooks that no longer exist: {stale}"
+
+
+LIFECYCLE_DOC = HOOKS_DOC.parent / "lifecycle.md"
+
+
+def test_the_lifecycle_diagram_shows_every_method_the_runner_calls() -> None:
+    from etlcore.contract import Sink
+
+    diagram = LIFECYCLE_DOC.read_text(encoding="utf-8").split("```mermaid", 1)[1].split("```")[0]
+    # The sink lifecycle as the contract states it: "Lifecycle: ``open`` → ``read_state`` → …"
+    lifecycle = (Sink.__doc__ or "").split("Lifecycle:", 1)[1].split(".")[0]
+    sink_methods = re.findall(r"``(\w+)``", lifecycle)
+    assert len(sink_methods) >= 6, lifecycle
+    expected = [
+        "source.extract(",
+        "transform.transform(",
+        "enricher.enrich(",
+        "enricher.close(",
+        *(f"sink.{method}(" for method in sink_methods),
+    ]
+    missing = [call for call in expected if call not in diagram]
+    assert not missing, f"docs/lifecycle.md does not show: {missing}"

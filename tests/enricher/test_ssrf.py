@@ -13,6 +13,8 @@ from urllib.parse import quote
 
 import pytest
 import urllib3
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from image_enricher.errors import AnalysisError, ErrorCode
 from image_enricher.fetch import ImageAnalyzer, connect_to_address
 from image_enricher.policy import IPAddress, Target, UrlPolicy
@@ -303,3 +305,47 @@ def test_the_request_carries_the_host_name_and_asks_for_a_range(
     request = [r for r in redirect_server.requests if r.path.startswith("/host-check.png")][-1]
     assert request.headers["Host"] == redirect_server.authority
     assert request.headers["Range"].startswith("bytes=0-")
+
+
+@settings(max_examples=200)
+@given(number=st.integers(0, 2**32 - 1), style=st.sampled_from(["int", "hex", "octal", "short"]))
+def test_every_spelling_of_an_ipv4_address_is_an_ip_literal(number: int, style: str) -> None:
+    octets = number.to_bytes(4, "big")
+    host = {
+        "int": str(number),
+        "hex": hex(number),
+        "octal": ".".join(f"0{o:o}" for o in octets),
+        "short": f"{octets[0]}.{int.from_bytes(octets[1:], 'big')}",
+    }[style]
+    with pytest.raises(AnalysisError) as refused:
+        UrlPolicy.build().check_url(f"http://{host}/a.jpg")
+    assert refused.value.code == ErrorCode.HOST_NOT_ALLOWED
+
+
+DENIED_SAMPLES = st.sampled_from(
+    [
+        "10.0.0.0/8",
+        "127.0.0.0/8",
+        "169.254.0.0/16",
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+        "100.64.0.0/10",
+        "0.0.0.0/8",
+        "fc00::/7",
+        "fe80::/10",
+        "::1/128",
+    ]
+).flatmap(
+    lambda cidr: st.integers(0, ipaddress.ip_network(cidr).num_addresses - 1).map(
+        lambda offset, cidr=cidr: ipaddress.ip_network(cidr)[offset]
+    )
+)
+
+
+@given(address=DENIED_SAMPLES, mapped=st.booleans())
+def test_every_address_of_the_denied_ranges_is_refused(address: IPAddress, mapped: bool) -> None:
+    if mapped and address.version == 4:
+        address = ipaddress.ip_address(f"::ffff:{address}")
+    with pytest.raises(AnalysisError) as refused:
+        UrlPolicy.build().check_address(address)
+    assert refused.value.code == ErrorCode.ADDRESS_NOT_ALLOWED

@@ -53,10 +53,13 @@ def plugin_module(classes: Iterable[type], name: str = "etlcore-test-plugins") -
 
 def build_registry(extra: Iterable[type] = (), *, entry_points: bool = True) -> PluginRegistry:
     """The installed plugins plus ``extra`` classes; an extra class replaces an installed one
-    of the same name, so a test runs the code under test, not an older installed copy."""
+    of the same name, so a test runs the code under test, not an older installed copy.
+
+    With ``ETL_STRICT_PLUGINS=1`` a broken installed plugin raises, as it does for ``etl``.
+    """
     from etlcore.plugins import PluginInfo, PluginRegistry
 
-    registry = PluginRegistry.load(strict=False, entry_points_=entry_points)
+    registry = PluginRegistry.load(entry_points_=entry_points)
     extra = list(extra)
     for plugin_class in extra:
         kind = kind_of(plugin_class)[1]

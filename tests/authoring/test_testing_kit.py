@@ -248,3 +248,17 @@ def test_a_non_incremental_source_can_say_so() -> None:
     assert suite_class.incremental is False
     assert issubclass(suite_class, SourceConformance)
     assert suite_class.__name__ == "TestNoStateSourceConformance"
+
+
+def test_the_harness_honours_strict_mode(monkeypatch: pytest.MonkeyPatch) -> None:
+    from importlib.metadata import EntryPoint
+
+    import etlcore.plugins
+
+    missing = EntryPoint("acme", "etl_acme_not_installed_anywhere", "etlcore")
+    monkeypatch.setattr(etlcore.plugins, "entry_points", lambda group: [missing])
+    broken = [p for p in build_registry().plugins if p.broken]
+    assert [p.name for p in broken] == ["acme"]  # reported, and the tests go on
+    monkeypatch.setenv("ETL_STRICT_PLUGINS", "1")
+    with pytest.raises(etlcore.plugins.PluginLoadError, match="acme"):
+        build_registry()

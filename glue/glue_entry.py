@@ -15,13 +15,14 @@ reference names to Secrets Manager ARNs, read at run time by the ``aws-secrets-m
     --secret-providers  → $ETL_SECRET_PROVIDERS (default: aws-secrets-manager)
     --db-host / --db-port / --db-name   → $DB_HOST / $DB_PORT / $DB_NAME
     --lightsail-api     → $LIGHTSAIL_API (the image enricher's URL)
-    --env               NAME=VALUE,… for any other non-secret variable
+    --env               any other non-secret variables: a JSON object, or NAME=VALUE,…
     --full-refresh true, --since YYYY-MM-DD, --until YYYY-MM-DD   (e.g. a one-off backfill run)
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import sys
@@ -79,7 +80,15 @@ def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
 
 
 def parse_pairs(text: str, argument: str) -> dict[str, str]:
-    """``NAME=VALUE,NAME=VALUE`` → dict; empty entries are ignored."""
+    """A JSON object of strings, or ``NAME=VALUE,NAME=VALUE`` (empty entries are ignored)."""
+    if text.lstrip().startswith("{"):
+        try:
+            document = json.loads(text)
+        except ValueError as exc:
+            raise EntryError(f"{argument} is not a valid JSON object: {exc}") from None
+        if not all(isinstance(v, str) for v in document.values()):
+            raise EntryError(f"{argument}: every value of the JSON object must be a string")
+        return dict(document)
     pairs: dict[str, str] = {}
     for entry in text.split(","):
         entry = entry.strip()

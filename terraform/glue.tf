@@ -32,7 +32,8 @@ locals {
     "--lightsail-api"             = trimsuffix(aws_lightsail_container_service.enricher.url, "/")
   }
 
-  pipeline_environment = join(",", [for k in sort(keys(var.pipeline_environment)) : "${k}=${var.pipeline_environment[k]}"])
+  # A JSON object, so values may hold commas (e.g. a list of hosts).
+  pipeline_environment = length(var.pipeline_environment) == 0 ? "" : jsonencode(var.pipeline_environment)
 }
 
 resource "aws_glue_security_configuration" "main" {

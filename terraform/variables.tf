@@ -210,11 +210,6 @@ variable "pipeline_environment" {
     condition     = alltrue([for k in keys(var.pipeline_environment) : !can(regex("(KEY|PASS|PASSWORD|SECRET|TOKEN)", k))])
     error_message = "pipeline_environment must not carry secrets (names containing KEY, PASS, SECRET or TOKEN): store them in Secrets Manager."
   }
-
-  validation {
-    condition     = alltrue([for v in values(var.pipeline_environment) : !can(regex("[,=]", v))])
-    error_message = "pipeline_environment values cannot contain ',' or '=' (they travel as a NAME=VALUE,... job argument)."
-  }
 }
 
 variable "log_retention_days" {

@@ -109,8 +109,22 @@ def container_env(port: int, **extra: str) -> dict[str, str]:
     return env
 
 
+class Service:
+    """The running container command: its port, and its log once stopped."""
+
+    def __init__(self, process: subprocess.Popen[str], port: int) -> None:
+        self.process = process
+        self.port = port
+
+    def stop(self) -> str:
+        if self.process.poll() is None:
+            self.process.terminate()
+        out, _ = self.process.communicate(timeout=30)
+        return out or ""
+
+
 @pytest.fixture(scope="module")
-def gunicorn_service(image_server_for_gunicorn: ImageServer) -> Iterator[int]:
+def gunicorn_service(image_server_for_gunicorn: ImageServer) -> Iterator[Service]:
     port = free_port()
     env = container_env(
         port,
@@ -136,10 +150,11 @@ def gunicorn_service(image_server_for_gunicorn: ImageServer) -> Iterator[int]:
             time.sleep(0.1)
         else:
             pytest.fail("the service never became healthy")
-        yield port
+        yield Service(process, port)
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        if process.poll() is None:
+            process.terminate()
+            process.communicate(timeout=30)
 
 
 @pytest.fixture(scope="module")
@@ -149,10 +164,10 @@ def image_server_for_gunicorn() -> Iterator[ImageServer]:
 
 
 def test_gunicorn_serves_the_contract(
-    gunicorn_service: int, image_server_for_gunicorn: ImageServer
+    gunicorn_service: Service, image_server_for_gunicorn: ImageServer
 ) -> None:
     http = urllib3.PoolManager()
-    base = f"http://127.0.0.1:{gunicorn_service}"
+    base = f"http://127.0.0.1:{gunicorn_service.port}"
     url = image_server_for_gunicorn.url("/apod/image/2402/pic.webp", w=2048, h=1365)
     auth = {"Authorization": f"Bearer {KEY}"}
 
@@ -169,6 +184,11 @@ def test_gunicorn_serves_the_contract(
 
     refused = http.request("POST", f"{base}/analyze-image", json={"image_url": url})
     assert (refused.status, refused.json()["error"]) == (401, "unauthorized")
+
+    log = gunicorn_service.stop()
+    assert "Using worker: gthread" in log
+    assert "Control socket" not in log  # the container user has no home to put one in
+    assert KEY not in log
 
 
 def test_gunicorn_will_not_boot_without_a_key() -> None:

@@ -28,3 +28,6 @@ loglevel = os.environ.get("ENRICHER_LOG_LEVEL", "info")
 # The access log never shows the Authorization header (not in the default format).
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(L)ss'
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
+# gunicorn >= 25.1 opens a control socket under $HOME; the container user has no home and
+# nothing in it needs runtime control (older versions ignore this name).
+control_socket_disable = True

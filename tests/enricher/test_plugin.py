@@ -344,5 +344,8 @@ def test_pipeline_runs_enrich_once_and_retry_failures(
     assert second.succeeded, second.run.error
     assert (fetches(image_server, "/run/a.jpg"), fetches(image_server, "/run/m.png")) == fetched_ok
     assert fetches(image_server, "/run/page.html") == fetched_failed + 1  # retried
+    counts = second.run.counts["nasa_event"]
+    # Only the retried failure is rewritten (new enriched_at); ok and skipped rows are unchanged.
+    assert (counts.unchanged, counts.updated, counts.inserted) == (3, 1, 0)
     again = {r["source_id"]: r for r in etl_sqlite_sink.rows("nasa_event")}
     assert again["2024-01-01"] == rows["2024-01-01"]  # unchanged, enriched_at included

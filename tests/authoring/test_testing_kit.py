@@ -230,7 +230,7 @@ def _check(source_class: type[Source], check: str, request: pytest.FixtureReques
         (UndeclaredStreamSource, "test_streams_are_declared", "undeclared streams"),
         (BadTypesSource, "test_records_match_their_schema", "id: expected integer"),
         (OversizedBatchSource, "test_batches_respect_batch_size", "batch_size 2"),
-        (DateInStateSource, "test_state_round_trips", "not JSON serializable"),
+        (DateInStateSource, "test_state_round_trips", "keep dates and times as ISO strings"),
         (NoStateSource, "test_state_round_trips", "no batch carried a watermark"),
         (RestlessSource, "test_rerun_is_idempotent", "changed the loaded rows"),
     ],
@@ -239,7 +239,7 @@ def test_the_suite_catches(
     source_class: type[Source], check: str, message: str, request: pytest.FixtureRequest
 ) -> None:
     _check(GoodSource, check, request)  # the same check passes on the good source
-    with pytest.raises((AssertionError, TypeError), match=message):
+    with pytest.raises(AssertionError, match=message):
         _check(source_class, check, request)
 
 

@@ -286,8 +286,9 @@ NASA_EVENT_COLUMNS = {
 
 
 def pipeline(
-    server: ImageServer, sink: TemporarySqliteSink, enrich: dict[str, Any]
+    server: ImageServer, sink_step: dict[str, Any], enrich: dict[str, Any]
 ) -> dict[str, Any]:
+    """nasa_event rows (an image with EXIF, a video, an HTML page, a PNG) → enricher → sink."""
     records = [
         event("2024-01-01", "image", server.url("/run/a.jpg", w=1200, h=800, variant="exif")),
         event("2024-01-02", "video", "https://www.youtube.com/embed/x"),
@@ -306,7 +307,7 @@ def pipeline(
             }
         ],
         "enrich": [{"plugin": "image_enricher.analyze", **enrich}],
-        "sinks": [sink.step],
+        "sinks": [sink_step],
     }
 
 
@@ -323,7 +324,7 @@ def test_pipeline_runs_enrich_once_and_retry_failures(
         if mode == "in-process"
         else {"service_url": service, "api_key": KEY}
     )
-    spec = pipeline(image_server, etl_sqlite_sink, enrich)
+    spec = pipeline(image_server, etl_sqlite_sink.step, enrich)
 
     first = etl_pipeline.run(spec)
     assert first.succeeded, first.run.error

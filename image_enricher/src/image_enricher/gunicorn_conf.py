@@ -14,9 +14,10 @@ bind = os.environ.get("ENRICHER_BIND") or f"0.0.0.0:{os.environ.get('PORT', '808
 worker_class = "gthread"
 workers = int(os.environ.get("ENRICHER_WORKERS", "2"))
 threads = int(os.environ.get("ENRICHER_THREADS", "8"))
-# One batch request analyses up to ENRICHER_MAX_BATCH images with ENRICHER_BATCH_WORKERS at
-# a time, each within ENRICHER_DEADLINE: 60 s leaves room for a full batch at the defaults.
-timeout = int(os.environ.get("ENRICHER_REQUEST_TIMEOUT", "60"))
+# One batch request analyses up to ENRICHER_MAX_BATCH images, ENRICHER_BATCH_WORKERS at a
+# time, each within ENRICHER_DEADLINE: at the defaults ceil(50 / 8) * 10 s = 70 s at worst,
+# so the worker timeout must be above that.
+timeout = int(os.environ.get("ENRICHER_REQUEST_TIMEOUT", "90"))
 graceful_timeout = 10
 keepalive = 5
 limit_request_line = 4094

@@ -57,7 +57,7 @@ class PluginNames:
                 f"invalid plugin name {name!r}: use lowercase letters, digits and underscores, "
                 "dot-separated for a namespace (e.g. 'weather' or 'acme.weather')"
             )
-        words = re.split(r"[._]", name)
+        words = [word for word in re.split(r"[._]", name) if word]  # "a__b_" -> a, b
         snake = "_".join(words)
         return cls(
             plugin=name,

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import importlib.util
+import re
 import subprocess
 import sys
+import tempfile
 import tomllib
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from etlcore.plugins import PluginRegistry
 from etlcore.scaffold import KINDS, PluginNames, ScaffoldError, new_plugin
@@ -24,6 +28,12 @@ def test_names_derive_from_the_plugin_name() -> None:
     assert names.entry_point == "acme_weather"
     assert names.class_name == "AcmeWeatherSource"
     assert PluginNames.from_name("geo_ip", "enricher").class_name == "GeoIpEnricher"
+    odd = PluginNames.from_name("geo__ip_", "enricher")
+    assert (odd.distribution, odd.package, odd.entry_point) == (
+        "etl-geo-ip",
+        "etl_geo_ip",
+        "geo_ip",
+    )
 
 
 @pytest.mark.parametrize("name", ["Weather", "9lives", "acme-weather", "acme..weather", "", "a b"])
@@ -110,3 +120,21 @@ def test_the_cli_command_exits_2_on_a_bad_kind(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "choose one of source, transform, enricher, sink" in result.output
     assert list(tmp_path.iterdir()) == []
+
+
+_WORD = st.from_regex(r"[a-z][a-z0-9_]{0,8}", fullmatch=True)
+
+
+@settings(max_examples=30, deadline=None)
+@given(words=st.lists(_WORD, min_size=1, max_size=3), kind=st.sampled_from(KINDS))
+def test_any_valid_name_renders_a_project_that_compiles(words: list[str], kind: str) -> None:
+    name = ".".join(words)
+    names = PluginNames.from_name(name, kind)
+    assert names.package.isidentifier() and names.class_name.isidentifier()
+    assert re.fullmatch(r"etl(-[a-z0-9]+)+", names.distribution)  # a valid, normalised name
+    with tempfile.TemporaryDirectory() as directory:
+        target = new_plugin(name, kind, Path(directory))
+        for path in target.rglob("*.py"):
+            compile(path.read_text(), str(path), "exec")
+        assert f'{names.entry_point} = "{names.package}"' in (target / "pyproject.toml").read_text()
+        assert f'name = "{name}"' in (target / "src" / names.package / "__init__.py").read_text()

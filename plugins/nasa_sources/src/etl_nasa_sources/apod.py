@@ -94,7 +94,12 @@ class ApodSource(Source):
         "type": "object",
         "properties": {
             **COMMON_CONFIG_PROPERTIES,
-            "window_days": {"type": "integer", "minimum": 1, "maximum": 366},
+            "window_days": {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": 366,
+                "description": "Days per range request (default 92: a year in 4 calls).",
+            },
         },
         "additionalProperties": False,
     }

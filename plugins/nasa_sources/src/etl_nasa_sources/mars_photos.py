@@ -89,8 +89,14 @@ class MarsPhotosSource(Source):
         "type": "object",
         "properties": {
             **COMMON_CONFIG_PROPERTIES,
+            "api_url": {
+                "type": "string",
+                "minLength": 1,
+                "description": "Mirror root ending in /api/v1: ${env:MARS_PHOTOS_API_URL}.",
+            },
             "rovers": {
                 "type": "array",
+                "description": "Rovers to load (default curiosity, perseverance).",
                 "items": {"type": "string", "pattern": "^[a-z]+$"},
                 "minItems": 1,
                 "uniqueItems": True,

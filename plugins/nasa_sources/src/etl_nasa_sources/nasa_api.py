@@ -48,21 +48,52 @@ COMMON_CONFIG_PROPERTIES: dict[str, Any] = {
     "api_url": {
         "type": "string",
         "minLength": 1,
-        "description": "API root, e.g. https://api.nasa.gov or the simulator's URL.",
+        "description": "API root (default https://api.nasa.gov); e.g. ${env:NASA_API_URL}.",
     },
     "api_key": {
         "type": "string",
         "minLength": 1,
-        "description": "NASA API key, sent in the X-Api-Key header (default DEMO_KEY).",
+        "description": "NASA key, sent in the X-Api-Key header; default DEMO_KEY (50/day).",
     },
-    "workers": {"type": "integer", "minimum": 1, "maximum": 32},
-    "lookback_days": {"type": "integer", "minimum": 0, "maximum": 366},
-    "window_days": {"type": "integer", "minimum": 1},
-    "default_start": {"type": "string", "format": "date"},
-    "initial_days": {"type": "integer", "minimum": 1},
-    "max_retries": {"type": "integer", "minimum": 0, "maximum": 20},
-    "backoff_factor": {"type": "number", "minimum": 0},
-    "read_timeout": {"type": "number", "exclusiveMinimum": 0},
+    "workers": {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": 32,
+        "description": "Requests in flight at once (default: APOD 2, NeoWs 4, Mars 4).",
+    },
+    "lookback_days": {
+        "type": "integer",
+        "minimum": 0,
+        "maximum": 366,
+        "description": "Days before the watermark re-pulled each run (APOD 2, NeoWs 14, Mars 30).",
+    },
+    "window_days": {"type": "integer", "minimum": 1, "description": "Days per request."},
+    "default_start": {
+        "type": "string",
+        "format": "date",
+        "description": "First date of a first run (no state, no --since).",
+    },
+    "initial_days": {
+        "type": "integer",
+        "minimum": 1,
+        "description": "Without default_start: a first run takes this many recent days.",
+    },
+    "max_retries": {
+        "type": "integer",
+        "minimum": 0,
+        "maximum": 20,
+        "description": "Retries on 429/5xx/broken JSON (default: the HTTP helper's, 5).",
+    },
+    "backoff_factor": {
+        "type": "number",
+        "minimum": 0,
+        "description": "Exponential backoff base in seconds (default: the HTTP helper's).",
+    },
+    "read_timeout": {
+        "type": "number",
+        "exclusiveMinimum": 0,
+        "description": "Seconds to wait for an answer (default: the HTTP helper's, 30).",
+    },
 }
 HTTP_TUNING = ("max_retries", "backoff_factor", "read_timeout")
 """Config keys passed through to :class:`etlcore.http.HttpClient` when set."""

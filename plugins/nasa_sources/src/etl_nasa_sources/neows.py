@@ -233,7 +233,12 @@ class NeowsSource(Source):
         "type": "object",
         "properties": {
             **COMMON_CONFIG_PROPERTIES,
-            "window_days": {"type": "integer", "minimum": 1, "maximum": MAX_FEED_DAYS},
+            "window_days": {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": MAX_FEED_DAYS,
+                "description": "Days per feed request (default and NeoWs maximum: 7).",
+            },
         },
         "additionalProperties": False,
     }

@@ -60,12 +60,13 @@ def build_registry(extra: Iterable[type] = (), *, entry_points: bool = True) -> 
     from etlcore.plugins import PluginInfo, PluginRegistry
 
     registry = PluginRegistry.load(entry_points_=entry_points)
-    extra = list(extra)
-    for plugin_class in extra:
-        kind = kind_of(plugin_class)[1]
-        registry.classes[kind].pop(getattr(plugin_class, "name", ""), None)
-    if extra:
-        info = registry.add_module(plugin_module(extra), PluginInfo("etlcore-test-plugins"))
+    # One class per kind and name: the last one given wins.
+    chosen = {(kind_of(c)[1], getattr(c, "name", "")): c for c in extra}
+    for kind, name in chosen:
+        registry.classes[kind].pop(name, None)
+    if chosen:
+        module = plugin_module(chosen.values())
+        info = registry.add_module(module, PluginInfo("etlcore-test-plugins"))
         if info.broken:
             raise RuntimeError(f"the test plugins could not be registered: {info.error}")
     return registry

@@ -127,6 +127,8 @@ def test_a_test_class_replaces_an_installed_plugin_of_the_same_name() -> None:
     registry = build_registry([RecordsSource])
     assert registry.get("source", "testing.records") is RecordsSource
     assert build_registry([RecordsSource, _Shadow]).get("source", "testing.records") is _Shadow
+    twice = build_registry([_Shadow, RecordsSource, RecordsSource])
+    assert twice.get("source", "testing.records") is RecordsSource
 
 
 # -- the source conformance suite -----------------------------------------------------------

@@ -70,6 +70,16 @@ data "aws_iam_policy_document" "glue" {
   }
 
   statement {
+    # The groups exist (monitoring.tf, with retention and KMS); Glue may still ask to create them.
+    sid     = "CreateJobLogGroupsIfAsked"
+    actions = ["logs:CreateLogGroup"]
+    resources = [
+      aws_cloudwatch_log_group.glue["output"].arn,
+      aws_cloudwatch_log_group.glue["error"].arn,
+    ]
+  }
+
+  statement {
     sid     = "WriteJobLogs"
     actions = ["logs:CreateLogStream", "logs:PutLogEvents"]
     resources = [

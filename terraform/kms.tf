@@ -35,12 +35,14 @@ resource "aws_kms_key" "main" {
         }
       },
       {
+        # The form AWS documents for EventBridge targets on a KMS-encrypted topic: no condition
+        # key is documented for this path, and a wrong one would silently drop every alert.
+        # Who may publish is limited by the topic policy (this stack's rule only).
         Sid       = "EventBridgePublishesToTheEncryptedAlertTopic"
         Effect    = "Allow"
         Principal = { Service = "events.amazonaws.com" }
         Action    = ["kms:Decrypt", "kms:GenerateDataKey*"]
         Resource  = "*"
-        Condition = { StringEquals = { "aws:SourceAccount" = local.account_id } }
       },
     ]
   })

@@ -29,6 +29,7 @@ from image_enricher.fetch import FetchLimits, ImageAnalyzer
 from image_enricher.policy import UrlPolicy
 
 from tests.imageserver import ImageServer
+from tests.imageserver.header_bytes import header_bytes
 from tests.imageserver.images import make_image
 
 # (format, extension, width, height, quality): about 1 to 12 MB each with full noise.
@@ -66,22 +67,6 @@ class Result:
         return statistics.fmean(self.bytes_read)
 
 
-def header_length(data: bytes, fmt: str) -> int:
-    """Bytes needed before the size is known (Pillow, bisected; WebP's RIFF header is 30)."""
-    if fmt == "WEBP":
-        return 30
-    low, high = 1, len(data)
-    while low < high:
-        middle = (low + high) // 2
-        try:
-            with Image.open(io.BytesIO(data[:middle]), formats=[fmt]) as image:
-                image.size  # noqa: B018
-            high = middle
-        except Exception:
-            low = middle + 1
-    return low
-
-
 def run(
     name: str,
     urls: list[str],
@@ -107,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
 
     print("generating the catalog ...", file=sys.stderr)
     files = [make_image(fmt, w, h, "", 100, i, q) for i, (fmt, _, w, h, q) in enumerate(CATALOG)]
-    headers = [header_length(data, spec[0]) for data, spec in zip(files, CATALOG, strict=True)]
+    headers = [header_bytes(data) for data in files]
 
     with ImageServer(latency_ms=args.latency_ms) as server:
         policy = UrlPolicy.build([server.authority], ["127.0.0.0/8"])

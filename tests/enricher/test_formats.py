@@ -2,37 +2,19 @@
 
 from __future__ import annotations
 
-import io
-
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from image_enricher.errors import AnalysisError, ErrorCode
 from image_enricher.fetch import ImageAnalyzer
 from image_enricher.headers import HeaderParser, webp_size
-from PIL import Image
 
 from tests.enricher.conftest import local_analyzer
 from tests.imageserver import ImageServer
+from tests.imageserver.header_bytes import header_bytes
 from tests.imageserver.images import make_image
 
 SLACK = 64 * 1024  # the issue's bound: header bytes + 64 KiB
-
-
-def header_length(data: bytes, fmt: str) -> int:
-    """The shortest prefix from which the size can be read (found with Pillow, or RIFF 30)."""
-    if fmt == "WEBP":
-        return 30
-    low, high = 1, len(data)
-    while low < high:
-        middle = (low + high) // 2
-        try:
-            with Image.open(io.BytesIO(data[:middle]), formats=[fmt]) as image:
-                image.size  # noqa: B018 - opening is the test
-            high = middle
-        except Exception:
-            low = middle + 1
-    return low
 
 
 CASES = [
@@ -68,8 +50,7 @@ def test_size_and_format_from_the_header_only(
     info = analyzer.analyze(image_server.url(path, **params, seed=0))
 
     assert (info.width, info.height, info.format) == (width, height, fmt)
-    needed = header_length(data, fmt)
-    assert needed <= info.bytes_read <= needed + SLACK
+    assert 0 < info.bytes_read <= header_bytes(data) + SLACK
     assert info.bytes_read < len(data)  # never the whole file
 
 
@@ -120,6 +101,7 @@ FORMATS = st.sampled_from(
     height=st.integers(1, 1200),
     chunk=st.integers(1, 4096),
 )
+@example(kind=("JPEG", "progressive"), width=1, height=338, chunk=4)  # found by hypothesis
 def test_parser_finds_the_size_whatever_the_chunking(
     kind: tuple[str, str], width: int, height: int, chunk: int
 ) -> None:
@@ -134,7 +116,22 @@ def test_parser_finds_the_size_whatever_the_chunking(
     if size is None:
         size = parser.finish()
     assert (size.width, size.height, size.format) == (width, height, fmt)
-    assert fed <= header_length(data, fmt) + chunk
+    assert fed <= header_bytes(data) + chunk
+
+
+@settings(max_examples=25, deadline=None)
+@given(kind=FORMATS, width=st.integers(1, 300), height=st.integers(1, 300))
+def test_every_prefix_past_the_reference_header_length_opens(
+    kind: tuple[str, str], width: int, height: int
+) -> None:
+    # The test helper's own check: header_bytes is where every longer prefix gives the size.
+    fmt, variant = kind
+    data = make_image(fmt, width, height, variant, 0, 0)
+    needed = header_bytes(data)
+    for end in range(needed, min(len(data), needed + 64) + 1):
+        parser = HeaderParser(max_pixels=10**9)
+        size = parser.feed(data[:end]) or parser.finish()
+        assert (size.width, size.height) == (width, height)
 
 
 @given(width=st.integers(1, 16383), height=st.integers(1, 16383))

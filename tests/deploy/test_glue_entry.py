@@ -7,6 +7,8 @@ import importlib.util
 import json
 import os
 import secrets
+import subprocess
+import sys
 import threading
 import uuid
 from collections.abc import Iterator
@@ -458,3 +460,61 @@ def test_failed_run_exits_non_zero_and_still_prints_no_secret(
     assert _summary(out.out)["status"] == "failed"
     for value in (stale_key, password, enricher_key):
         assert value not in out.out + out.err
+
+
+# --- the real process: python glue_entry.py, as Glue starts it ------------------------------
+
+SMALL_PIPELINE = """\
+name: glue_smoke
+secret_providers: [env]
+sources:
+  - plugin: nasa.apod
+    api_url: ${env:NASA_API_URL}
+    api_key: ${secret:NASA_API_KEY}
+sinks:
+  - plugin: sqlite
+    path: ${env:SQLITE_PATH}
+"""
+
+
+def _run_script(argv: list[str], tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("ETL_", "NASA_", "DB_"))}
+    return subprocess.run(
+        [sys.executable, str(REPO / "glue" / "glue_entry.py"), *GLUE_ARGV_HEAD, *argv],
+        cwd=tmp_path,
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.mark.slow
+def test_script_process_exit_codes_are_the_runs(tmp_path: Path) -> None:
+    pipeline = tmp_path / "smoke.yaml"
+    pipeline.write_text(SMALL_PIPELINE)
+    key = f"key-{secrets.token_hex(12)}"
+    since = (dt.date.today() - dt.timedelta(days=2)).isoformat()
+    with NasaSimulator(fixtures=None, valid_keys={key}) as sim:
+        args = [
+            "--pipeline",
+            str(pipeline),
+            "--secret-providers",
+            "env",
+            "--env",
+            json.dumps({"NASA_API_URL": sim.base_url, "SQLITE_PATH": str(tmp_path / "s.db")}),
+            "--since",
+            since,
+            *GLUE_ARGV_TAIL,
+        ]
+        ok = _run_script(args, tmp_path, NASA_API_KEY=key)
+        refused = _run_script(args, tmp_path, NASA_API_KEY=f"wrong-{key}")
+        unset = _run_script(args, tmp_path)
+    assert ok.returncode == 0, ok.stderr[-2000:]
+    assert _summary(ok.stdout)["status"] == "succeeded"
+    assert refused.returncode == 1, refused.stderr[-2000:]
+    assert unset.returncode == 2, unset.stderr[-2000:]
+    assert "NASA_API_KEY" in unset.stderr
+    for result in (ok, refused, unset):
+        assert key not in result.stdout + result.stderr

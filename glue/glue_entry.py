@@ -27,9 +27,9 @@ import logging
 import os
 import sys
 import tempfile
-from collections.abc import MutableMapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 log = logging.getLogger("glue_entry")
 
@@ -49,11 +49,16 @@ class EntryError(Exception):
     """A job argument this script cannot use; the message says which and why."""
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse that raises instead of printing usage and exiting: every line stays JSON."""
+
+    def error(self, message: str) -> NoReturn:
+        raise EntryError(message)
+
+
 def argument_parser() -> argparse.ArgumentParser:
     # allow_abbrev=False: Glue adds its own options, and a prefix of ours must never swallow one.
-    parser = argparse.ArgumentParser(
-        prog="glue_entry", allow_abbrev=False, add_help=False, exit_on_error=False
-    )
+    parser = _Parser(prog="glue_entry", allow_abbrev=False, add_help=False, exit_on_error=False)
     parser.add_argument("--pipeline", required=True)
     parser.add_argument("--secrets", default="")
     parser.add_argument("--secret-providers", default=DEFAULT_SECRET_PROVIDERS)
@@ -74,8 +79,6 @@ def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
         args, _ignored = argument_parser().parse_known_args(list(argv))
     except argparse.ArgumentError as exc:
         raise EntryError(str(exc)) from None
-    except SystemExit:  # a required argument is missing (argparse exits even with exit_on_error)
-        raise EntryError("the job has no --pipeline argument") from None
     return args
 
 
@@ -180,17 +183,19 @@ def run_cli(arguments: list[str]) -> int:
     return result if isinstance(result, int) else 0
 
 
-def main(argv: Sequence[str] | None = None, environ: MutableMapping[str, str] | None = None) -> int:
-    """Run the pipeline as Glue asked; returns the process exit code."""
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the pipeline as Glue asked; returns the process exit code.
+
+    The job's variables go into ``os.environ``, where the engine reads them.
+    """
     from etlcore.logs import configure_logging
     from etlcore.secrets import mask_known_secrets
 
-    environ = os.environ if environ is None else environ
     configure_logging("json")
     argv = sys.argv[1:] if argv is None else argv
     try:
         args = parse_arguments(argv)
-        environ.update(job_environment(args))
+        os.environ.update(job_environment(args))
         with tempfile.TemporaryDirectory(prefix="glue-pipeline-") as workdir:
             pipeline = fetch_pipeline(args.pipeline, Path(workdir))
             arguments = cli_arguments(args, pipeline)

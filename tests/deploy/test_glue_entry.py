@@ -135,7 +135,7 @@ def test_glue_arguments_are_tolerated_and_ours_are_read() -> None:
 
 def test_abbreviations_never_match_our_options() -> None:
     """--pipe must not be read as --pipeline: Glue's own options could collide with a prefix."""
-    with pytest.raises(entry.EntryError, match="--pipeline"):
+    with pytest.raises(entry.EntryError, match="the following arguments are required: --pipeline"):
         entry.parse_arguments(["--pipe", "s3://b/k.yaml", *GLUE_ARGV_TAIL])
 
 
@@ -231,6 +231,15 @@ def test_unreachable_pipeline_is_a_clear_error(
     boto3.client("s3", region_name=REGION).create_bucket(Bucket=BUCKET)
     with pytest.raises(entry.EntryError, match=fragment.replace("(", r"\(").replace(")", r"\)")):
         entry.fetch_pipeline(location, tmp_path)
+
+
+def test_no_pipeline_argument_exits_2_with_json_lines_only(
+    clean_env: None, capfd: pytest.CaptureFixture[str]
+) -> None:
+    assert entry.main([*GLUE_ARGV_HEAD, *GLUE_ARGV_TAIL]) == 2
+    captured = capfd.readouterr()
+    lines = [json.loads(line) for line in (captured.out + captured.err).splitlines() if line]
+    assert "--pipeline" in lines[-1]["message"]
 
 
 def test_missing_pipeline_exits_2_with_json_lines(

@@ -3,6 +3,7 @@ and credentials kept out of errors."""
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 import traceback
@@ -112,15 +113,19 @@ def test_a_rerun_of_the_same_data_rewrites_no_row(
     sink.write(unit(new_run("run-1", "nasa"), {"photo": records[250:]}))
     sink.close()
     before = table_checksum(pg_query)
-    versions = pg_query("SELECT photo_id, xmin::text, ctid::text FROM photo ORDER BY photo_id")
+    # xmax too: an unchanged row is not even locked (a lock would write its header)
+    versions = pg_query(
+        "SELECT photo_id, xmin::text, xmax::text, ctid::text FROM photo ORDER BY photo_id"
+    )
 
     sink = make_pg_sink()
     sink.open("nasa", [PHOTO], [])
     counts = sink.write(unit(new_run("run-2", "nasa"), {"photo": records}))
     assert counts == {"photo": UpsertCounts(0, 0, 500)}
     assert table_checksum(pg_query) == before
-    assert pg_query("SELECT photo_id, xmin::text, ctid::text FROM photo ORDER BY photo_id") == (
-        versions
+    assert (
+        pg_query("SELECT photo_id, xmin::text, xmax::text, ctid::text FROM photo ORDER BY photo_id")
+        == versions
     )
     # the check can fail: a changed row does get a new row version
     records[7] = photo(7, camera="changed")
@@ -257,7 +262,10 @@ def test_without_reconnects_a_lost_connection_fails_the_unit_whole(
     with pytest.raises(SinkConnectionError, match=r"lost the connection.*rolled back") as caught:
         sink.write(unit(run, {"photo": [photo(2)]}, state={"src": {"n": 2}}))
     assert "postgres@" not in str(caught.value)
+    # the end of the run is still recorded: finish_run gets one reconnect whatever the setting
+    sink.finish_run(dataclasses.replace(run, status="failed", error=str(caught.value)))
     sink.close()
+    assert pg_query("SELECT status FROM _etl_runs") == [("failed",)]
     assert table_checksum(pg_query)[0] == 1
     assert pg_query("SELECT state FROM _etl_state") == [({"n": 1},)]
     # a re-run completes

@@ -140,6 +140,20 @@ class _StreamSql:
             )
         else:
             conflict = sql.SQL("DO NOTHING")
+        # ON CONFLICT DO UPDATE locks the conflicting row even when its WHERE guard is false,
+        # and a lock writes the row's header (a dirty page, WAL). Rows identical to the stored
+        # ones leave the staging table first, so a re-run of unchanged data writes nothing.
+        same = [sql.SQL("t.{0} = s.{0}").format(sql.Identifier(k)) for k in stream.primary_key]
+        if others:
+            same.append(
+                sql.SQL("ROW({}) IS NOT DISTINCT FROM ROW({})").format(
+                    target,
+                    sql.SQL(", ").join(sql.SQL("s.{}").format(sql.Identifier(c)) for c in others),
+                )
+            )
+        self.drop_unchanged = sql.SQL("DELETE FROM {stage} s USING {table} t WHERE {same}").format(
+            stage=stage, table=table, same=sql.SQL(" AND ").join(same)
+        )
         # xmax = 0 on a returned row means it was inserted, not updated; rows the WHERE guard
         # skipped are not returned at all: they are the unchanged ones.
         self.upsert = sql.SQL(
@@ -206,6 +220,7 @@ class PostgresSink(Sink):
         self._pipeline: str | None = None
         self._streams: dict[str, _StreamSql] = {}
         self._units = 0
+        self._opened = False
         self._pending: tuple[int, dict[str, UpsertCounts]] | None = None
 
     # -- connection, lock ------------------------------------------------------------------
@@ -275,11 +290,11 @@ class PostgresSink(Sink):
             if timeout is not None and not conn.closed:
                 conn.execute("RESET lock_timeout")
 
-    def _reconnect(self, attempt: int) -> None:
+    def _reconnect(self, delay: float) -> None:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
-        time.sleep(RECONNECT_BACKOFF_SECONDS[min(attempt, len(RECONNECT_BACKOFF_SECONDS) - 1)])
+        time.sleep(delay)
         conn = self._connect()
         try:
             # The old session's lock died with it. Someone else may have taken the pipeline over
@@ -314,10 +329,15 @@ class PostgresSink(Sink):
         whether the lost attempt had in fact committed (the connection can drop during COMMIT)
         and returns its result then."""
         attempts = self.settings.reconnect_attempts
+        if what == "finish_run":  # the end of a run is worth one reconnect whatever the setting
+            attempts = max(attempts, 1)
         attempt = 0
         while True:
             if self._conn is None:
-                raise SinkError(f"the postgres sink is not open ({what}); call open() first")
+                if not self._opened:
+                    raise SinkError(f"the postgres sink is not open ({what}); call open() first")
+                # an earlier failure left no connection: get one, and the lock, first
+                self._reconnect(delay=0.0)
             try:
                 return action(self._conn)
             except psycopg.Error as exc:
@@ -342,7 +362,9 @@ class PostgresSink(Sink):
                     attempts,
                 )
                 try:
-                    self._reconnect(attempt)
+                    self._reconnect(
+                        RECONNECT_BACKOFF_SECONDS[min(attempt, len(RECONNECT_BACKOFF_SECONDS) - 1)]
+                    )
                 except SinkConnectionError as failure:
                     if attempt + 1 >= attempts:
                         raise SinkConnectionError(
@@ -378,6 +400,7 @@ class PostgresSink(Sink):
             stream.name: _StreamSql(self.schema, stream, index)
             for index, stream in enumerate(streams)
         }
+        self._opened = True
 
     def _prepare_database(
         self, conn: psycopg.Connection[Any], streams: Sequence[Stream], views: Sequence[View]
@@ -732,6 +755,11 @@ class PostgresSink(Sink):
                 or f"stream {stream_sql.stream.name!r}: PostgreSQL refused a value: "
                 f"{clean_text(self.settings.redact(str(exc)))}"
             ) from None
+        # The staging table has no statistics: keep the planner from hashing the whole target
+        # table to find a few thousand keys (an index probe per staged row is what we want).
+        cur.execute("SET LOCAL enable_hashjoin = off")
+        cur.execute("SET LOCAL enable_mergejoin = off")
+        cur.execute(stream_sql.drop_unchanged)
         result = cur.execute(stream_sql.upsert).fetchone()
         inserted, updated = result if result else (0, 0)
         # Duplicates of a key within the batch count as unchanged: the counts add up to the
@@ -841,6 +869,7 @@ class PostgresSink(Sink):
                 )
 
     def close(self) -> None:
+        self._opened = False
         conn, self._conn = self._conn, None
         if conn is not None:
             conn.close()  # ends the session, which releases the advisory lock

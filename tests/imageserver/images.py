@@ -52,7 +52,7 @@ def _pixels(width: int, height: int, noise: int, seed: int, mode: str = "RGB") -
     return Image.blend(gradient, texture, min(noise, 100) / 100)
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=128)
 def make_image(
     fmt: str,
     width: int,
@@ -85,9 +85,12 @@ def make_image(
             out, "PNG", compress_level=1, interlace=variant == "interlaced"
         )
     elif fmt == "GIF":
-        _pixels(width, height, noise, seed).convert("P", palette=Image.Palette.ADAPTIVE).save(
-            out, "GIF"
+        # The fixed web palette without dithering: an adaptive palette of a textured image
+        # takes seconds, and a GIF's header is all the readers look at.
+        paletted = _pixels(width, height, noise, seed).convert(
+            "P", palette=Image.Palette.WEB, dither=Image.Dither.NONE
         )
+        paletted.save(out, "GIF")
     elif fmt == "WEBP":
         mode = "RGBA" if variant == "alpha" else "RGB"
         _pixels(width, height, noise, seed, mode).save(

@@ -410,6 +410,16 @@ def test_url_wins_over_fields_and_an_empty_url_is_ignored() -> None:
         PostgresSettings.from_config({"url": ""})
 
 
+def test_empty_values_from_unset_variables_count_as_not_set() -> None:
+    # what pipelines/nasa.yaml passes when only DB_HOST is set
+    settings = PostgresSettings.from_config(
+        {"url": Secret(""), "host": "db.example.com", "user": Secret(""), "password": Secret("")}
+    )
+    kwargs = settings.connect_kwargs("etl:nasa")
+    assert kwargs["host"] == "db.example.com"
+    assert "user" not in kwargs and "password" not in kwargs
+
+
 def test_the_config_schema_is_closed_and_documents_defaults() -> None:
     schema = PostgresSink.config_schema
     assert schema["additionalProperties"] is False

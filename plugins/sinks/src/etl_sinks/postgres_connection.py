@@ -117,7 +117,8 @@ class PostgresSettings:
                 ("password", self.password),
                 ("dbname", self.dbname),
             ):
-                if value is not None:
+                # "${secret:DB_USER:-}" resolves to an empty value: that is "not set"
+                if value is not None and reveal(value) != "":
                     kwargs[key] = reveal(value)
         kwargs.setdefault("connect_timeout", CONNECT_TIMEOUT_SECONDS)
         kwargs["application_name"] = application_name[:63]

@@ -41,6 +41,18 @@ DISTINCT_PICTURES = 4
 _RANGE_RE = re.compile(r"^bytes=(\d+)-(\d*)$")
 
 
+_generating: dict[tuple[Any, ...], threading.Lock] = {}
+_generating_guard = threading.Lock()
+
+
+def _generate_once(*args: Any) -> bytes:
+    """``images.make_image`` with one generation per picture however many ask at once."""
+    with _generating_guard:
+        lock = _generating.setdefault(args, threading.Lock())
+    with lock:  # the others wait, then hit make_image's cache
+        return images.make_image(*args)
+
+
 @dataclass
 class RequestRecord:
     """One request the server received."""
@@ -126,7 +138,7 @@ class _Handler(BaseHTTPRequestHandler):
         # run of hundreds of Mars photos CPU-bound on the server side.
         default_seed = digest % DISTINCT_PICTURES
         try:
-            body = images.make_image(
+            body = _generate_once(
                 fmt,
                 int(query.get("w", default_w)),
                 int(query.get("h", default_h)),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -32,19 +33,56 @@ def _terraform() -> Path:
     return found.path
 
 
-def _copy_config(target: Path) -> Path:
+def _copy_config(target: Path, *, with_tests: bool = False) -> Path:
     """Terraform writes .terraform/ and a lock file next to the config: work on a copy."""
     config = target / "terraform"
     config.mkdir()
     for path in TERRAFORM_DIR.glob("*.tf"):
         shutil.copy(path, config / path.name)
+    if with_tests:
+        shutil.copytree(TERRAFORM_DIR / "tests", config / "tests")
     return config
+
+
+def _fake_dist(target: Path) -> Path:
+    """What `make wheels` leaves in dist/glue, with placeholder contents."""
+    dist = target / "dist-glue"
+    (dist / "wheels").mkdir(parents=True)
+    (dist / "pipelines").mkdir()
+    for name in ("etlcore", "etl_nasa_sources", "etl_sinks", "image_enricher"):
+        (dist / "wheels" / f"{name}-0.1.0-py3-none-any.whl").write_bytes(b"placeholder")
+    (dist / "glue_entry.py").write_text("placeholder\n")
+    (dist / "pipelines" / "nasa.yaml").write_text("name: placeholder\n")
+    return dist
+
+
+@pytest.fixture(scope="module")
+def initialized_config(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+    """A copy of terraform/ (with its tests), initialised from the local provider mirror."""
+    terraform = _terraform()
+    mirror = plugin_mirror()
+    if mirror.path is None:
+        pytest.skip(mirror.reason)
+    home = tmp_path_factory.mktemp("terraform")
+    config = _copy_config(home, with_tests=True)
+    env = terraform_env(home)
+    init = subprocess.run(
+        [terraform, "init", "-backend=false", f"-plugin-dir={mirror.path}", "-no-color"],
+        cwd=config,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    assert init.returncode == 0, init.stdout + init.stderr
+    return config, env
 
 
 def test_terraform_is_formatted(tmp_path: Path) -> None:
     terraform = _terraform()
     result = subprocess.run(
-        [terraform, "fmt", "-check", "-diff", "-no-color", str(TERRAFORM_DIR)],
+        [terraform, "fmt", "-check", "-diff", "-recursive", "-no-color", str(TERRAFORM_DIR)],
         env=terraform_env(tmp_path),
         capture_output=True,
         text=True,
@@ -57,25 +95,12 @@ def test_terraform_is_formatted(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_terraform_validates_with_the_pinned_provider(tmp_path: Path) -> None:
-    terraform = _terraform()
-    mirror = plugin_mirror()
-    if mirror.path is None:
-        pytest.skip(mirror.reason)
-    config = _copy_config(tmp_path)
-    env = terraform_env(tmp_path)
-    init = subprocess.run(
-        [terraform, "init", "-backend=false", f"-plugin-dir={mirror.path}", "-no-color"],
-        cwd=config,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=240,
-        check=False,
-    )
-    assert init.returncode == 0, init.stdout + init.stderr
+def test_terraform_validates_with_the_pinned_provider(
+    initialized_config: tuple[Path, dict[str, str]],
+) -> None:
+    config, env = initialized_config
     validate = subprocess.run(
-        [terraform, "validate", "-json", "-no-color"],
+        [_terraform(), "validate", "-json", "-no-color"],
         cwd=config,
         env=env,
         capture_output=True,
@@ -89,6 +114,26 @@ def test_terraform_validates_with_the_pinned_provider(tmp_path: Path) -> None:
     ]
     assert report["valid"], "\n".join(problems)
     assert not [p for p in problems if p.startswith("warning")], "\n".join(problems)
+
+
+@pytest.mark.slow
+def test_terraform_test_passes_with_a_mocked_provider(
+    initialized_config: tuple[Path, dict[str, str]], tmp_path: Path
+) -> None:
+    """terraform/tests/*.tftest.hcl: computed job arguments, uploads, variable validations."""
+    config, env = initialized_config
+    result = subprocess.run(
+        [_terraform(), "test", "-no-color", f"-var=artifacts_dir={_fake_dist(tmp_path)}"],
+        cwd=config,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    runs = re.findall(r'run "(\w+)"\.\.\. (pass|fail)', result.stdout)
+    assert len(runs) >= 8 and all(status == "pass" for _, status in runs), runs
 
 
 @pytest.fixture(scope="module")

@@ -350,3 +350,37 @@ def test_pipeline_runs_enrich_once_and_retry_failures(
     assert (counts.unchanged, counts.updated, counts.inserted) == (3, 1, 0)
     again = {r["source_id"]: r for r in etl_sqlite_sink.rows("nasa_event")}
     assert again["2024-01-01"] == rows["2024-01-01"]  # unchanged, enriched_at included
+
+
+def test_hosts_and_networks_can_come_as_one_comma_separated_string() -> None:
+    # What `${env:ENRICHER_ALLOWED_HOSTS:-…}` gives in pipelines/nasa.yaml.
+    enricher = AnalyzeImages(
+        {"allowed_hosts": "images.example.org, localhost:8900", "allow_private_networks": ""}
+    )
+    assert enricher.analyzer is not None
+    policy = enricher.analyzer.policy
+    assert policy.allowed_hosts == {("images.example.org", None), ("localhost", 8900)}
+    assert policy.allow_networks == ()
+    defaults = AnalyzeImages({"allowed_hosts": ""}).analyzer
+    assert defaults is not None and ("apod.nasa.gov", None) in defaults.policy.allowed_hosts
+
+
+def test_the_config_schema_is_closed(etl_pipeline: PipelineHarness) -> None:
+    from etlcore.config import ConfigError
+
+    assert AnalyzeImages.config_schema["additionalProperties"] is False
+    spec = {
+        "name": "x",
+        "sources": [],
+        "enrich": [{"plugin": "image_enricher.analyze", "alowed_hosts": ["typo.example"]}],
+        "sinks": [],
+    }
+    with pytest.raises(ConfigError, match="alowed_hosts"):
+        etl_pipeline.validate(spec)
+
+
+def test_remote_service_url_must_be_http_without_credentials() -> None:
+    with pytest.raises(ValueError, match="http"):
+        AnalyzeImages({"service_url": "ftp://service.example"})
+    with pytest.raises(ValueError, match="api_key"):
+        AnalyzeImages({"service_url": "https://user:pw@service.example"})

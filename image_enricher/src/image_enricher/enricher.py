@@ -9,6 +9,7 @@ a later run tries again, while a row already enriched with the same URL is not f
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -20,6 +21,8 @@ from image_enricher.errors import AnalysisError, ErrorCode
 from image_enricher.fetch import FetchLimits, ImageAnalyzer, ImageInfo
 from image_enricher.policy import DEFAULT_ALLOWED_HOSTS, UrlPolicy
 from image_enricher.remote import Outcome, ServiceClient
+
+log = logging.getLogger("image_enricher.enricher")
 
 RESULT_COLUMNS = (
     "image_width",
@@ -144,9 +147,12 @@ class AnalyzeImages(Enricher):
         self.analyzer: ImageAnalyzer | None = None
         self._pool: ThreadPoolExecutor | None = None
         if service_url:
+            api_key = reveal(config.get("api_key")) or None
+            if api_key is None:
+                log.warning("service_url is set but api_key is empty: the service will refuse")
             self.client = ServiceClient(
                 service_url,
-                reveal(config.get("api_key")) or None,
+                api_key,
                 timeout_seconds=config.get("timeout_seconds", 60.0),
                 batch_size=config.get("batch_size", 25),
                 workers=self.workers,

@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from image_enricher import enricher, gunicorn_conf, settings
 from image_enricher.errors import HTTP_STATUS, ErrorCode
+
+from image_enricher import enricher, gunicorn_conf, settings
 
 REPO = Path(__file__).resolve().parents[2]
 README = (REPO / "image_enricher" / "README.md").read_text(encoding="utf-8")

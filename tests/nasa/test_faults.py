@@ -36,13 +36,18 @@ def test_faults_at_20_percent_still_load_everything(tmp_path):
     with NasaSimulator(fixtures=None, today=today) as clean:
         reference = tmp_path / "reference.db"
         assert run(harness(tmp_path), nasa_pipeline(clean, reference), since=since).succeeded
-    faults = Faults(error_rate=0.1, truncate_rate=0.05, stall_rate=0.05, stall_seconds=0.2)
+    # A stall outlasts the read timeout: the client gives up on it and retries.
+    faults = Faults(error_rate=0.1, truncate_rate=0.05, stall_rate=0.05, stall_seconds=1.5)
     with NasaSimulator(fixtures=None, today=today, faults=faults) as sim:
         db = tmp_path / "faulty.db"
-        result = run(harness(tmp_path), fast(nasa_pipeline(sim, db)), since=since)
+        pipeline = fast(nasa_pipeline(sim, db))
+        for step in pipeline["sources"]:
+            step["read_timeout"] = 0.5
+        result = run(harness(tmp_path), pipeline, since=since)
         assert result.succeeded, result.run.error
-        injected = [r for r in sim.requests if r.fault]
-        assert len(injected) >= 0.1 * len(sim.requests)  # the faults really happened
+        injected = {r.fault for r in sim.requests if r.fault}
+        assert injected >= {"5xx", "truncate", "stall"}  # the faults really happened
+        assert sum(1 for r in sim.requests if r.fault) >= 0.1 * len(sim.requests)
     assert snapshot(db) == snapshot(reference)
 
 

@@ -244,7 +244,7 @@ class NasaSimulator:
                 raise _Answer(
                     code, f"<html><body><h1>{code} Service Unavailable</h1></body></html>"
                 )
-            body = self._route(url.path, params, key or "DEMO_KEY")
+            body = self._route(url.path, logged_params, key or "DEMO_KEY")
         except _Answer as answer:
             status, body = answer.status, answer.body
         text = body if isinstance(body, str) else json.dumps(body)
@@ -252,14 +252,17 @@ class NasaSimulator:
         if fault == "truncate" and status == 200:
             payload = payload[: max(1, len(payload) // 2)]
         self._log(url.path, logged_params, status, key_in, fault)
-        handler.send_response(status)
         content_type = "application/json" if not isinstance(body, str) else "text/html"
-        handler.send_header("Content-Type", content_type)
-        handler.send_header("Content-Length", str(len(payload)))
-        for name, value in headers.items():
-            handler.send_header(name, value)
-        handler.end_headers()
-        handler.wfile.write(payload)
+        try:
+            handler.send_response(status)
+            handler.send_header("Content-Type", content_type)
+            handler.send_header("Content-Length", str(len(payload)))
+            for name, value in headers.items():
+                handler.send_header(name, value)
+            handler.end_headers()
+            handler.wfile.write(payload)
+        except (BrokenPipeError, ConnectionResetError):
+            handler.close_connection = True  # the client gave up (e.g. timed out on a stall)
 
     def _check_key(self, key: str | None) -> dict[str, str]:
         if not key:

@@ -46,3 +46,11 @@ def test_the_docs_show_pipelines() -> None:
 def test_a_documented_pipeline_validates(doc: str, text: str, tmp_path: Path) -> None:
     pipeline = load_pipeline(tmp_path / doc, _registry(), environ={}, text=text)
     assert [step.plugin for step in pipeline.steps if step.kind == "source"]
+
+
+@pytest.mark.parametrize("doc", [*OWN_DOCS, "hooks.md", "lifecycle.md", "pipeline-reference.md"])
+def test_relative_links_lead_somewhere(doc: str) -> None:
+    text = (DOCS / doc).read_text(encoding="utf-8")
+    links = re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", text)
+    broken = [link for link in links if "://" not in link and not (DOCS / link).resolve().exists()]
+    assert not broken, f"docs/{doc} links to missing files: {broken}"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import threading
 from functools import cached_property
 from pathlib import Path
@@ -18,7 +19,12 @@ from tests.simulator import generators as gen
 
 
 def shared_fixtures_dir() -> Path | None:
-    """``../shared/fixtures/nasa`` next to the repository, if this checkout has it."""
+    """``../shared/fixtures/nasa`` next to the repository, if this checkout has it.
+
+    ``NASA_SIM_IGNORE_SHARED=1`` pretends it is absent, to check that the tests stand alone.
+    """
+    if os.environ.get("NASA_SIM_IGNORE_SHARED"):
+        return None
     path = Path(__file__).resolve().parents[2] / ".." / "shared" / "fixtures" / "nasa"
     return path if path.is_dir() else None
 

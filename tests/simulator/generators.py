@@ -78,17 +78,33 @@ def apod_published(ch: Chooser, day: dt.date) -> bool:
 
 
 def apod_entry(
-    ch: Chooser, day: dt.date, *, thumbs: bool = True, image_base_url: str | None = None
+    ch: Chooser,
+    day: dt.date,
+    *,
+    thumbs: bool = True,
+    image_base_url: str | None = None,
+    media_type: str | None = None,
+    copyright_style: str | None = None,
+    empty_explanation: bool | None = None,
 ) -> dict[str, Any]:
     """One APOD entry: image (hdurl), video (thumbnail only with thumbs, never hdurl) or
-    ``other`` (no url at all); optional, newline-wrapped copyright; sometimes "" explanation."""
-    media_type = ch.choice(("image",) * 8 + ("video", "other"))
+    ``other`` (no url at all); optional, newline-wrapped copyright; sometimes "" explanation.
+
+    ``media_type``, ``copyright_style`` (``absent``/``plain``/``wrapped``) and
+    ``empty_explanation`` force a quirk; left None they are drawn.
+    """
+    if media_type is None:
+        media_type = ch.choice(("image",) * 8 + ("video", "other"))
     slug = _word(ch)
     entry: dict[str, Any] = {"date": day.isoformat()}
-    if ch.chance(50):
+    if copyright_style is None:
+        copyright_style = "absent" if ch.chance(50) else ("wrapped" if ch.chance(40) else "plain")
+    if copyright_style != "absent":
         name = f"{_word(ch).capitalize()} {_word(ch).capitalize()}"
-        entry["copyright"] = f"\n{name}\n" if ch.chance(40) else name
-    entry["explanation"] = "" if ch.chance(3) else f"{_word(ch)} " * ch.integer(5, 40)
+        entry["copyright"] = f"\n{name}\n" if copyright_style == "wrapped" else name
+    if empty_explanation is None:
+        empty_explanation = ch.chance(3)
+    entry["explanation"] = "" if empty_explanation else f"{_word(ch)} " * ch.integer(5, 40)
     if media_type == "image":
         ext = ch.choice(("jpg", "jpg", "png", "gif"))
         base = image_base_url.rstrip("/") if image_base_url else "https://apod.nasa.gov/apod"
@@ -145,16 +161,19 @@ def neo_object(
     base_url: str = "http://api.nasa.gov",
     echo_key: str = "DEMO_KEY",
     legacy: bool | None = None,
+    with_size: bool | None = None,
+    sentry: bool | None = None,
 ) -> dict[str, Any]:
     """A NeoWs object with one close approach on ``day``.
 
     ``echo_key`` is put into the links as NeoWs does with the caller's key. ``legacy`` picks
-    the 2016 shape (default: by date).
+    the 2016 shape (default: by date); ``with_size`` (magnitude and diameters present) and
+    ``sentry`` force those quirks, drawn when None.
     """
     if legacy is None:
         legacy = day < NEOWS_CURRENT_SHAPE_FROM
     link_base = f"{base_url.rstrip('/')}/neo/rest/v1"
-    year = ch.integer(1990, day.year)
+    year = ch.integer(min(1990, day.year), day.year)
     name = f"({year} {ch.choice(string.ascii_uppercase)}{ch.choice(string.ascii_uppercase)}"
     name += f"{ch.integer(1, 99)})" if ch.chance(70) else ")"
     obj: dict[str, Any] = {"links": {"self": f"{link_base}/neo/{neo_id}?api_key={echo_key}"}}
@@ -163,7 +182,9 @@ def neo_object(
     obj["neo_reference_id"] = neo_id
     obj["name"] = name
     obj["nasa_jpl_url"] = f"https://ssd.jpl.nasa.gov/tools/sbdb_lookup.html#/?sstr={neo_id}"
-    if not ch.chance(5):  # lookup_3508166.json: neither key at all
+    if with_size is None:
+        with_size = not ch.chance(5)
+    if with_size:  # lookup_3508166.json: neither key at all
         magnitude = round(ch.real(15.0, 32.0), 3)
         obj["absolute_magnitude_h"] = magnitude
         km_max = 10 ** (3.1236 - 0.5 * math.log10(0.05) - 0.2 * magnitude)
@@ -202,7 +223,8 @@ def neo_object(
     approach["orbiting_body"] = ch.choice(("Earth",) * 20 + ("Juptr", "Merc", "Mars", "Venus"))
     obj["close_approach_data"] = [approach]
     if not legacy:
-        sentry = ch.chance(8)
+        if sentry is None:
+            sentry = ch.chance(8)
         obj["is_sentry_object"] = sentry
         if sentry:  # only sentry objects carry the key at all
             obj["sentry_data"] = f"{link_base}/neo/sentry/{neo_id}?api_key={echo_key}"

@@ -41,19 +41,34 @@ neo_days = st.dates(min_value=dt.date(2010, 1, 1), max_value=dt.date(2027, 12, 3
 
 
 @st.composite
-def apod_entries(draw: st.DrawFn, day: dt.date | None = None, thumbs: bool = True) -> Any:
-    """One APOD entry: image, video (no hdurl), ``other`` (no url), copyright quirks."""
-    return gen.apod_entry(HypothesisChooser(draw), day or draw(apod_days), thumbs=thumbs)
+def apod_entries(
+    draw: st.DrawFn, day: dt.date | None = None, thumbs: bool = True, **quirks: Any
+) -> Any:
+    """One APOD entry: image, video (no hdurl), ``other`` (no url), copyright quirks.
+
+    ``quirks`` force one: ``media_type=``, ``copyright_style=``, ``empty_explanation=``.
+    """
+    return gen.apod_entry(HypothesisChooser(draw), day or draw(apod_days), thumbs=thumbs, **quirks)
 
 
 @st.composite
-def neo_objects(draw: st.DrawFn, day: dt.date | None = None, legacy: bool | None = None) -> Any:
-    """One NeoWs object, current or 2016 shape, numbers as strings (leading dots)."""
+def neo_objects(
+    draw: st.DrawFn, day: dt.date | None = None, legacy: bool | None = None, **quirks: Any
+) -> Any:
+    """One NeoWs object, current or 2016 shape, numbers as strings (leading dots).
+
+    ``quirks`` force one: ``with_size=False`` (no magnitude/diameter), ``sentry=True``.
+    """
     chosen_day = day or draw(neo_days)
     neo_id = str(draw(st.integers(2_000_000, 54_999_999)))
     chosen_legacy = draw(st.booleans()) if legacy is None else legacy
     return gen.neo_object(
-        HypothesisChooser(draw), neo_id, chosen_day, legacy=chosen_legacy, echo_key="SECRETKEY123"
+        HypothesisChooser(draw),
+        neo_id,
+        chosen_day,
+        legacy=chosen_legacy,
+        echo_key="SECRETKEY123",
+        **quirks,
     )
 
 

@@ -134,9 +134,6 @@ class ApodSource(Source):
         else:
             start = today - dt.timedelta(days=self.config["initial_days"] - 1)
         end = min(ctx.options.until or today, today)  # never ask for an unpublished day
-        if last and ctx.options.since is None:
-            # A lookback of 0 still re-asks nothing before the watermark's next day.
-            start = min(start, parse_date(last, "apod watermark") + dt.timedelta(days=1))
         return max(start, FIRST_APOD), end
 
     def extract(self, ctx: StepContext, state: Mapping[str, Any] | None) -> Iterator[Batch]:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
@@ -20,9 +23,11 @@ from etlcore.aws_secrets import (
     SecretTarget,
     parse_mapping,
 )
+from etlcore.config import load_pipeline
 from etlcore.config.references import ReferenceError_, Resolver
 from etlcore.contract import SecretAccessDenied, SecretNotFound
 from etlcore.plugins import PluginRegistry
+from etlcore.secrets import reveal
 
 REGION = "us-east-1"
 NASA_KEY = "nasa-key-4f0c1e9b7d2a"
@@ -284,3 +289,47 @@ def test_importing_the_provider_does_not_import_boto3() -> None:
         "sys.exit('boto3' in sys.modules or 'botocore' in sys.modules)"
     )
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+# --- the same pipelines/nasa.yaml, secrets chosen by configuration ---------------------------
+
+NASA_YAML = Path(__file__).resolve().parents[2] / "pipelines" / "nasa.yaml"
+
+
+def _resolved(environ: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """Step configs of pipelines/nasa.yaml as the engine resolves them under ``environ``."""
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)  # providers read the process environment
+    pipeline = load_pipeline(NASA_YAML, PluginRegistry.load(), environ=dict(os.environ))
+    return {step.name: step.config for step in pipeline.steps if step.enabled}
+
+
+def test_nasa_pipeline_reads_env_locally_and_secrets_manager_on_glue(
+    sm, monkeypatch: pytest.MonkeyPatch, tmp_path
+) -> None:
+    arns = _arns(sm)
+    monkeypatch.chdir(tmp_path)  # no .env of the checkout
+    for name in ("ETL_SECRET_PROVIDERS", "DATABASE_URL", "DB_USER", "DB_PASS", "LIGHTSAIL_API"):
+        monkeypatch.delenv(name, raising=False)
+    local = _resolved({"NASA_API_KEY": "key-from-the-environment", "DB_HOST": "db"}, monkeypatch)
+    assert reveal(local["apod"]["api_key"]) == "key-from-the-environment"
+
+    glue = _resolved(
+        {
+            "ETL_SECRET_PROVIDERS": "aws-secrets-manager,env",
+            "ETL_AWS_SECRETS": (
+                f"NASA_API_KEY={arns['nasa']},DB_USER={arns['db']}#username,"
+                f"DB_PASS={arns['db']}#password"
+            ),
+        },
+        monkeypatch,
+    )
+    assert reveal(glue["apod"]["api_key"]) == NASA_KEY  # Secrets Manager comes first
+    assert reveal(glue["postgres"]["user"]) == DB_DOC["username"]
+    assert reveal(glue["postgres"]["password"]) == DB_DOC["password"]
+    assert NASA_KEY not in repr(glue["apod"]) and DB_DOC["password"] not in repr(glue)
+
+    # A name Secrets Manager does not have falls through to the next provider (env).
+    monkeypatch.setenv("ETL_AWS_SECRETS", f"DB_USER={arns['db']}#username")
+    fallback = _resolved({}, monkeypatch)
+    assert reveal(fallback["apod"]["api_key"]) == "key-from-the-environment"

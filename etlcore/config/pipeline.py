@@ -25,7 +25,7 @@ from etlcore.config.schema import ENGINE_STEP_KEYS, PIPELINE_SCHEMA, STEP_KINDS
 from etlcore.config.yaml_source import PathPart, YamlDocument, load_yaml, parse_yaml
 from etlcore.contract import SecretNotFound, SecretProvider
 from etlcore.plugins import PluginRegistry
-from etlcore.secrets import Secret
+from etlcore.secrets import Secret, mask_known_secrets
 
 SECRET_PROVIDERS_ENV = "ETL_SECRET_PROVIDERS"
 DEFAULT_SECRET_PROVIDERS = ("env", "dotenv")
@@ -203,7 +203,18 @@ class _Loader:
                         hint,
                     )
                 continue
-            providers.append(provider_class())
+            try:
+                providers.append(provider_class())
+            except Exception as exc:  # e.g. a malformed mapping in the provider's settings
+                self.issues.append(
+                    ConfigIssue(
+                        self.doc.file,
+                        1,
+                        1,
+                        "secret_providers",
+                        f"secret provider {name!r} cannot start: {mask_known_secrets(str(exc))}",
+                    )
+                )
 
         def lookup(name: str) -> str:
             reasons = []

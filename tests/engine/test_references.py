@@ -164,3 +164,20 @@ def test_a_secret_failing_its_schema_rule_is_reported_without_its_value(
     message = str(caught.value)
     assert "p.yaml:4:12: sources[0].count: the secret's value fails the schema rule type" in message
     assert "not-a-number-77" not in message
+
+
+def test_a_secret_provider_that_cannot_start_is_a_config_error(
+    registry: PluginRegistry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ETL_AWS_SECRETS", "this is not a mapping")
+    text = (
+        "name: toy\nsources:\n  - plugin: toy.count\n    count: 1\nsinks:\n  - plugin: toy.null\n"
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_pipeline(
+            "p.yaml",
+            registry,
+            text=text,
+            environ={"ETL_SECRET_PROVIDERS": "aws-secrets-manager,env"},
+        )
+    assert "secret provider 'aws-secrets-manager' cannot start" in str(caught.value)

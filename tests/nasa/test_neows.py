@@ -161,6 +161,16 @@ def test_recent_windows_repulled_with_lookback(sim):
     assert starts[0] == "2024-06-17"  # 14 days back, the watermark day included
 
 
+def test_watermark_ahead_of_today_still_repulls_the_recent_days(sim):
+    today = dt.datetime.now(dt.UTC).date()
+    ahead = {"last_end": (today + dt.timedelta(days=60)).isoformat()}
+    run_source(neows(sim), state=ahead)
+    assert (
+        min(r.params["start_date"] for r in sim.requests)
+        == (today - dt.timedelta(days=13)).isoformat()
+    )
+
+
 @given(neo_feeds())
 @settings(max_examples=40, deadline=None)
 def test_every_generated_feed_parses_with_every_field_mapped(data):

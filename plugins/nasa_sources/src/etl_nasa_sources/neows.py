@@ -264,9 +264,10 @@ class NeowsSource(Source):
         if ctx.options.since is not None:
             start = ctx.options.since
         elif last:
-            start = parse_date(last, "neows watermark") - dt.timedelta(
-                days=self.config["lookback_days"] - 1
-            )
+            lookback = dt.timedelta(days=self.config["lookback_days"] - 1)
+            # A backfill with a future --until leaves a watermark ahead of today: the recent
+            # days are still the ones NASA revises, so they are re-pulled all the same.
+            start = min(parse_date(last, "neows watermark"), today) - lookback
         elif self.config.get("default_start"):
             start = parse_date(self.config["default_start"], "default_start")
         else:

@@ -9,7 +9,7 @@ import pytest
 from etl_nasa_sources.apod import ApodSource, clean_copyright, parse_apod_entry
 from etl_nasa_sources.date_windows import DateWindow, today_us_eastern
 from etl_nasa_sources.nasa_api import NasaDataError
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 
 from tests.nasa.conftest import KEY, fixtures_dir, last_state, records, run_source
 from tests.simulator.dataset import load_fixture
@@ -115,7 +115,7 @@ def test_unknown_fields_are_kept_in_raw():
 
 
 @given(apod_entries())
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_every_generated_entry_maps_every_field(entry):
     record = parse_apod_entry(entry)
     assert record["date"].isoformat() == entry["date"]

@@ -8,7 +8,7 @@ import pytest
 from etl_nasa_sources import MarsPhotosSource
 from etl_nasa_sources.mars_photos import parse_photo
 from etl_nasa_sources.nasa_api import NasaDataError
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 
 from tests.nasa.conftest import KEY, fixtures_dir, last_state, records, run_source
 from tests.simulator import NasaSimulator
@@ -153,7 +153,7 @@ def test_photo_of_another_sol_is_refused():
 
 
 @given(mars_photos())
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_generated_photos_map_every_field(photo):
     record = parse_photo(photo, "curiosity")
     assert record["photo_id"] == photo["id"] and record["sol"] == photo["sol"]

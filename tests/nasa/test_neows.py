@@ -13,7 +13,7 @@ from etl_nasa_sources.neows import (
     parse_neo,
     parse_neows_number,
 )
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 
 from tests.nasa.conftest import KEY, fixtures_dir, last_state, records, run_source
 from tests.simulator.dataset import load_fixture
@@ -172,7 +172,7 @@ def test_watermark_ahead_of_today_still_repulls_the_recent_days(sim):
 
 
 @given(neo_feeds())
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_every_generated_feed_parses_with_every_field_mapped(data):
     pairs = parse_feed(data)
     listed = {
@@ -186,7 +186,7 @@ def test_every_generated_feed_parses_with_every_field_mapped(data):
 
 
 @given(neo_objects())
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_generated_objects_numbers_are_floats(obj):
     for row in parse_close_approaches("1", obj):
         for name in ("miss_distance_km", "miss_distance_au", "relative_velocity_km_s"):

@@ -12,12 +12,13 @@ import json
 from etl_nasa_sources.apod import parse_apod_entry
 from etl_nasa_sources.mars_photos import parse_photo
 from etl_nasa_sources.neows import parse_close_approaches, parse_feed, parse_neo
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.simulator.strategies import apod_entries, mars_photos, neo_feeds, neo_objects
 
-SETTINGS = settings(max_examples=25, deadline=None)
+# Generation is slow on a shared machine; that is not what these tests are about.
+SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @given(apod_entries(media_type="other"))

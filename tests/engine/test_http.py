@@ -384,6 +384,7 @@ def test_api_key_in_query_never_logged_or_raised(
     server.respond("/apod", Reply(503), Reply(429))
     server.always("/apod", Reply(403, body=f"bad api_key={key} for /apod?api_key={key}"))
     caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="urllib3")  # the CLI quiets it process-wide
     with make_client(server, vtime) as client, pytest.raises(HttpError) as caught:
         client.get("/apod", {"api_key": key, "date": "2024-01-01"})
     assert server.seen[0].query["api_key"] == [key]  # it did travel, to the server only
@@ -399,6 +400,7 @@ def test_api_key_not_in_connection_error(
 ) -> None:
     key = "k" + secrets.token_hex(12)
     caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="urllib3")  # the CLI quiets it process-wide
     with (
         HttpClient(
             f"http://127.0.0.1:{free_port()}", sleep=vtime.sleep, clock=vtime.clock, max_retries=2
@@ -418,6 +420,7 @@ def test_secret_header_revealed_to_server_only(
     value = "s" + secrets.token_hex(12)
     server.respond("/apod", Reply(500), Reply(json={"ok": 1}))
     caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="urllib3")  # the CLI quiets it process-wide
     with make_client(server, vtime, headers={"X-Api-Key": Secret(value, "NASA_API_KEY")}) as client:
         client.get_json("/apod")
         assert value not in repr(vars(client))
@@ -431,6 +434,7 @@ def test_secret_query_parameter_is_revealed_and_redacted(
     value = "s" + secrets.token_hex(12)
     server.always("/apod", Reply(404))
     caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="urllib3")  # the CLI quiets it process-wide
     with make_client(server, vtime) as client, pytest.raises(HttpError) as caught:
         client.get("/apod", {"auth": Secret(value, "AUTH")})  # a name not in secret_names
     assert server.seen[0].query["auth"] == [value]

@@ -263,13 +263,24 @@ class Runner:
                 self.pipeline.name,
                 extra={"run_id": run.run_id, "pipeline": self.pipeline.name},
             )
+            failures: list[str] = []
             for step in self.selected:
                 if self.stop():
                     break
-                self._run_source(step, state.get(step.name))
+                try:
+                    self._run_source(step, state.get(step.name))
+                except Exception as exc:
+                    # One source down (APOD has had multi-day outages) must not hold back the
+                    # others: what it committed stays, its watermark stays where it was.
+                    failure = mask_known_secrets(f"{step.name}: {type(exc).__name__}: {exc}")
+                    log.error("source step failed, going on with the others: %s", failure)
+                    failures.append(failure)
             if self.stop():
                 run.status, exit_code = "interrupted", EXIT_INTERRUPTED
                 run.error = "stopped by the user after a committed batch"
+            elif failures:
+                run.status, exit_code = "failed", EXIT_FAILED
+                run.error = "; ".join(failures)
             else:
                 run.status = "succeeded"
         except KeyboardInterrupt:

@@ -206,3 +206,28 @@ def test_memory_stays_flat_for_a_million_records(tmp_path: Path) -> None:
 def test_run_result_counts_are_json_serialisable(registry: PluginRegistry) -> None:
     result = make_runner(registry).run()
     json.dumps({k: vars(v) for k, v in result.run.counts.items()})
+
+
+def test_a_failing_source_does_not_hold_back_the_others(registry: PluginRegistry) -> None:
+    text = """\
+name: toy
+batch_size: 10
+sources:
+  - plugin: toy.count
+    name: broken
+    count: 100
+    fail_at: 15
+  - plugin: toy.count
+    name: healthy
+    count: 40
+    stream: others
+sinks:
+  - plugin: toy.memory
+    store: main
+"""
+    result = Runner(load_pipeline("toy.yaml", registry, text=text, environ={}), RunOptions()).run()
+    assert result.exit_code == 1 and result.run.status == "failed"
+    assert result.run.error is not None and result.run.error.startswith("broken: RuntimeError")
+    assert loaded_numbers() == list(range(1, 11))
+    assert len(STORES["main"].tables["others"]) == 40
+    assert STORES["main"].state["toy"] == {"broken": {"last": 10}, "healthy": {"last": 40}}

@@ -51,7 +51,10 @@ class CountingSource(Source):
     }
 
     def streams(self) -> Sequence[Stream]:
-        return [NUMBERS]
+        name = self.config.get("stream", "numbers")
+        return [
+            NUMBERS if name == "numbers" else Stream(name, NUMBERS.primary_key, NUMBERS.columns)
+        ]
 
     def extract(self, ctx: StepContext, state: Mapping[str, Any] | None) -> Iterator[Batch]:
         start = (state or {}).get("last", 0) + 1

@@ -33,7 +33,10 @@ def main() -> int:
     parser.add_argument("--db", default="demo.db", help="SQLite file to load (default demo.db)")
     args = parser.parse_args()
 
-    with ImageServer() as images, NasaSimulator(fixtures=None, image_base_url=images.base_url) as nasa:
+    with (
+        ImageServer() as images,
+        NasaSimulator(fixtures=None, image_base_url=images.base_url) as nasa,
+    ):
         env = {
             **os.environ,
             "NASA_API_URL": nasa.base_url,

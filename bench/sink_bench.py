@@ -7,6 +7,8 @@ psycopg COPY into an empty table and with dlt's postgres merge load of the same 
 dlt runs from its own environment, bench/.venv-dlt (create it with bench/setup-dlt-venv);
 without it the dlt line is skipped. Each method runs in a child process of its own, so that
 its peak RSS is its own; rows are generated lazily batch by batch in every child the same way.
+The plain raw COPY uses psycopg's defaults (the standard library's json); the sink encodes
+jsonb with orjson, so a second raw COPY with orjson shows the gap that is the sink's own.
 Times are load times: generating the rows is timed apart and not counted (for dlt, which pulls
 the rows itself, the generation time measured in the same process is subtracted).
 Results are printed as a table and as one JSON line; see bench/README.md.
@@ -164,6 +166,11 @@ def child_raw(args: argparse.Namespace) -> dict[str, Any]:
 
     load = generate = 0.0
     with psycopg.connect(args.url) as conn:
+        if args.child == "raw-orjson":  # the sink's JSON encoder, to show what is left of the gap
+            import orjson
+            from psycopg.types.json import set_json_dumps
+
+            set_json_dumps(orjson.dumps, context=conn)
         conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(args.schema)))
         table = sql.Identifier(args.schema, TABLE)
         conn.execute(sql.SQL(DDL).format(table=table))
@@ -237,7 +244,7 @@ def child_dlt(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-CHILDREN = {"sink": child_sink, "raw": child_raw, "dlt": child_dlt}
+CHILDREN = {"sink": child_sink, "raw": child_raw, "raw-orjson": child_raw, "dlt": child_dlt}
 
 
 # -- the orchestrator ------------------------------------------------------------------------
@@ -307,11 +314,12 @@ def main() -> int:
         return 0
 
     tag = uuid.uuid4().hex[:6]
-    schemas = {name: f"bench_{name}_{tag}" for name in ("raw", "sink", "dlt")}
+    schemas = {name: f"bench_{name}_{tag}" for name in ("raw", "raw_orjson", "sink", "dlt")}
     python = sys.executable
     results: dict[str, Any] = {}
     try:
         results["raw COPY"] = run_child(python, "raw", args, schemas["raw"])
+        results["raw COPY, orjson"] = run_child(python, "raw-orjson", args, schemas["raw_orjson"])
         results["sink, first load"] = run_child(python, "sink", args, schemas["sink"])
         results["sink, unchanged re-run"] = run_child(python, "sink", args, schemas["sink"])
         if not args.skip_dlt and DLT_PYTHON.exists():
@@ -338,6 +346,9 @@ def main() -> int:
         / results["raw COPY"]["rows_per_second"],
         "unchanged re-run speed-up (target >= 2)": first["seconds"] / rerun["seconds"],
     }
+    ratios["sink / raw COPY with orjson (no target)"] = (
+        first["rows_per_second"] / results["raw COPY, orjson"]["rows_per_second"]
+    )
     if "dlt merge" in results:
         ratios["sink / dlt (target >= 6)"] = (
             first["rows_per_second"] / results["dlt merge"]["rows_per_second"]

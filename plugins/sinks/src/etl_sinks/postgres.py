@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, ClassVar, TypeVar
 
+import orjson
 import psycopg
 from psycopg import sql
 from psycopg.rows import dict_row
@@ -82,9 +83,22 @@ RECONNECT_BACKOFF_SECONDS = (0.5, 2.0, 5.0, 10.0, 20.0)
 
 # jsonb refuses NaN, and Python's json would write it: refuse it client-side, with a reason.
 # One encoder for all: json.dumps with non-default options builds a new encoder per call.
-_strict_json_dumps = json.JSONEncoder(
+_stdlib_json_dumps = json.JSONEncoder(
     allow_nan=False, ensure_ascii=False, separators=(",", ":")
 ).encode
+
+
+def _jsonb_dumps(value: Any) -> str | bytes:
+    """JSON for a jsonb column: orjson (JSON encoding is most of the client's work in a load),
+    with the standard library's strict rules wherever orjson would differ."""
+    try:
+        text = orjson.dumps(value)
+    except TypeError:  # integers beyond 64 bits, lone surrogates, non-str keys
+        return _stdlib_json_dumps(value)
+    if b"null" in text:
+        _stdlib_json_dumps(value)  # orjson writes NaN/inf as null: raise rather than change it
+    return text
+
 
 PG_HINTS = DialectHints(
     sql_type=lambda column_type: PG_TYPES[column_type][0],
@@ -243,7 +257,7 @@ class PostgresSink(Sink):
         try:
             conn.execute("SET TIME ZONE 'UTC'")
             conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(self.schema)))
-            set_json_dumps(_strict_json_dumps, context=conn)
+            set_json_dumps(_jsonb_dumps, context=conn)
         except psycopg.Error as exc:
             conn.close()
             raise SinkConnectionError(self.settings.redact(f"PostgreSQL setup: {exc}")) from None

@@ -337,6 +337,25 @@ class SinkConformance:
             sink.write(unit(new_run(), {"photo": [photo(4), photo(5, ratio=float("nan"))]}))
         assert sink.lookup("photo", [(4,)], []) == {}
 
+    @pytest.mark.parametrize(
+        ("raw", "problem"),
+        [
+            ({"nested": [1.0, float("nan")]}, "not JSON-serialisable"),
+            ({"ok": None, "bad": float("-inf")}, "not JSON-serialisable"),
+            ({"text": "lone \ud800"}, "lone surrogate"),
+        ],
+    )
+    def test_unstorable_json_is_refused_not_changed(
+        self, opened: Callable[..., Sink], raw: Any, problem: str
+    ) -> None:
+        sink = opened()
+        with pytest.raises(SinkDataError, match=rf"photo_id=8.*'raw'.*{problem}"):
+            sink.write(unit(new_run(), {"photo": [photo(7), photo(8, raw=raw)]}))
+        assert sink.lookup("photo", [(7,), (8,)], []) == {}
+        big = {"big": 2**70, "none": None, "text": "ü\u2028"}  # still stored exactly
+        sink.write(unit(new_run(), {"photo": [photo(8, raw=big)]}))
+        assert sink.lookup("photo", [(8,)], ["raw"]) == {(8,): {"raw": big}}
+
     def test_quarantined_records_are_kept_whatever_they_hold(
         self, opened: Callable[..., Sink]
     ) -> None:

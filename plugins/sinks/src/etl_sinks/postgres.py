@@ -140,6 +140,7 @@ class _StreamSql:
         )
         self.copy = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(stage, cols)
         others = [c for c in self.columns if c not in stream.primary_key]
+        conflict: sql.Composable
         if others:
             target = sql.SQL(", ").join(sql.SQL("t.{}").format(sql.Identifier(c)) for c in others)
             new = sql.SQL(", ").join(
@@ -352,8 +353,10 @@ class PostgresSink(Sink):
                     raise SinkError(f"the postgres sink is not open ({what}); call open() first")
                 # an earlier failure left no connection: get one, and the lock, first
                 self._reconnect(delay=0.0)
+            conn = self._conn
+            assert conn is not None  # _reconnect sets it or raises
             try:
-                return action(self._conn)
+                return action(conn)
             except psycopg.Error as exc:
                 if not self._is_lost(exc):
                     raise SinkError(
@@ -388,7 +391,7 @@ class PostgresSink(Sink):
                     attempt += 1
                     continue
                 attempt += 1
-                if committed is not None:
+                if committed is not None and self._conn is not None:
                     done = committed(self._conn)
                     if done is not None:
                         return done
@@ -826,9 +829,11 @@ class PostgresSink(Sink):
         for start in range(0, len(unique_keys), LOOKUP_CHUNK):
             chunk = unique_keys[start : start + LOOKUP_CHUNK]
             params = [[k[i] for k in chunk] for i in range(len(key))]
-            rows = self._retrying(
-                "lookup", lambda conn, p=params: conn.execute(query, p).fetchall()
-            )
+
+            def fetch(conn: psycopg.Connection[Any], p: list[list[Any]] = params) -> list[Any]:
+                return conn.execute(query, p).fetchall()
+
+            rows = self._retrying("lookup", fetch)
             for row in rows:
                 values = dict(zip(select, row, strict=True))
                 found[tuple(row[: len(key)])] = {name: values[name] for name in wanted}

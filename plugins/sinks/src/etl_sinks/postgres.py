@@ -15,6 +15,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from operator import itemgetter
 from typing import Any, ClassVar, TypeVar
 
 import orjson
@@ -79,6 +80,9 @@ PG_TYPES: dict[str, tuple[str, str]] = {
 }
 
 LOOKUP_CHUNK = 5000
+# The hidden per-row fingerprint (see _fingerprint): a row whose stored hash equals the hash of
+# the incoming values is known unchanged without being sent to the server.
+HASH_COLUMN = "_etl_hash"
 RECONNECT_BACKOFF_SECONDS = (0.5, 2.0, 5.0, 10.0, 20.0)
 
 # jsonb refuses NaN, and Python's json would write it: refuse it client-side, with a reason.
@@ -98,6 +102,33 @@ def _jsonb_dumps(value: Any) -> str | bytes:
     if b"null" in text:
         _stdlib_json_dumps(value)  # orjson writes NaN/inf as null: raise rather than change it
     return text
+
+
+def _fingerprints(records: Sequence[Record]) -> list[int | None]:
+    """Each record's fingerprint: the first 8 bytes of BLAKE2b over orjson's encoding of the
+    record, as a signed bigint. It is taken from the record rather than the row so that an
+    unchanged record costs no row building at all.
+
+    Equal records always have equal fingerprints, and so equal stored rows. The converse need
+    not hold (another key order, another UTC offset for the same instant, a key the stream does
+    not declare): such a record only costs a comparison in the database. ``None`` where orjson
+    cannot encode a value (integers beyond 64 bits, non-string JSON keys): the database compares
+    those. One blind spot: orjson writes NaN inside a json value as null, so such a record that
+    matches a stored null is counted unchanged rather than refused (the engine quarantines it
+    before it reaches a sink)."""
+    dumps = orjson.dumps
+    blake2b = hashlib.blake2b
+    from_bytes = int.from_bytes
+    out: list[int | None] = []
+    append = out.append
+    for record in records:
+        try:
+            digest = blake2b(dumps(record), digest_size=8).digest()
+        except TypeError:
+            append(None)
+            continue
+        append(from_bytes(digest, "big", signed=True))
+    return out
 
 
 PG_HINTS = DialectHints(
@@ -125,20 +156,39 @@ class _StreamSql:
     def __init__(self, schema: str, stream: Stream, index: int) -> None:
         self.stream = stream
         self.columns = stream.column_names
-        self.copy_types = [PG_TYPES[c.type][1] for c in stream.columns]
+        self.copy_types = [PG_TYPES[c.type][1] for c in stream.columns] + ["int8"]
         self.row = row_getter(self.columns)
+        # a record's key: the value (one key column) or the tuple of values, as fetched back
+        self.key_of: Callable[[Record], Any] = itemgetter(*stream.primary_key)
         table = sql.Identifier(schema, stream.name)
         stage = sql.Identifier(f"_etl_stage_{index}")
-        cols = sql.SQL(", ").join(map(sql.Identifier, self.columns))
+        cols = sql.SQL(", ").join(map(sql.Identifier, [*self.columns, HASH_COLUMN]))
         key = sql.SQL(", ").join(map(sql.Identifier, stream.primary_key))
-        self.create_stage = sql.SQL("CREATE TEMP TABLE {} ({}) ON COMMIT DROP").format(
+        self.create_stage = sql.SQL("CREATE TEMP TABLE {} ({}, {} bigint) ON COMMIT DROP").format(
             stage,
             sql.SQL(", ").join(
                 sql.SQL("{} {}").format(sql.Identifier(c.name), sql.SQL(PG_TYPES[c.type][0]))
                 for c in stream.columns
             ),
+            sql.Identifier(HASH_COLUMN),
         )
         self.copy = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(stage, cols)
+        # New keys skip the staging table: COPY straight into the target.
+        self.copy_direct = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(table, cols)
+        key_types = [PG_TYPES[stream.column(k).type][0] for k in stream.primary_key]
+        # One query per batch for the stored fingerprints of its keys (an index probe each).
+        where = (
+            "{key} = ANY({arr})"
+            if len(key_types) == 1
+            else ("({key}) IN (SELECT * FROM unnest({arr}))")
+        )
+        self.fetch_hashes = sql.SQL("SELECT {key}, {h} FROM {table} WHERE " + where).format(
+            key=key,
+            h=sql.Identifier(HASH_COLUMN),
+            table=table,
+            arr=sql.SQL(", ").join(sql.SQL("%b::" + t + "[]") for t in key_types),
+        )
+        self.key_count = len(key_types)
         others = [c for c in self.columns if c not in stream.primary_key]
         conflict: sql.Composable
         if others:
@@ -147,7 +197,8 @@ class _StreamSql:
                 sql.SQL("EXCLUDED.{}").format(sql.Identifier(c)) for c in others
             )
             sets = sql.SQL(", ").join(
-                sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c)) for c in others
+                sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c))
+                for c in [*others, HASH_COLUMN]
             )
             # ROW(...) keeps a one-column comparison a row comparison too.
             conflict = sql.SQL("DO UPDATE SET {} WHERE ROW({}) IS DISTINCT FROM ROW({})").format(
@@ -224,6 +275,13 @@ class PostgresSink(Sink):
                 "default": 3,
                 "description": "reconnects (with backoff) after a lost connection",
             },
+            "verify_unchanged": {
+                "type": "boolean",
+                "default": False,
+                "description": "compare every incoming row with the stored one in the database "
+                "instead of trusting the stored fingerprint (restores rows edited by hand; "
+                "slower re-runs). `etl run --full-refresh` does the same for one run",
+            },
         },
     }
 
@@ -231,6 +289,7 @@ class PostgresSink(Sink):
         super().__init__(config)
         self.settings = PostgresSettings.from_config(config)
         self.schema = self.settings.schema
+        self.verify_unchanged = bool(config.get("verify_unchanged", False))
         self._conn: psycopg.Connection[Any] | None = None
         self._pipeline: str | None = None
         self._streams: dict[str, _StreamSql] = {}
@@ -402,6 +461,11 @@ class PostgresSink(Sink):
         self._pipeline = pipeline
         for stream in streams:
             check_stream_name(stream.name)
+            if HASH_COLUMN in stream.column_names:
+                raise SchemaMismatchError(
+                    f"stream {stream.name!r} declares a column {HASH_COLUMN!r}, a name the "
+                    "postgres sink keeps for its row fingerprints; rename the column"
+                )
         self._conn = self._connect()
         try:
             self._take_lock(self._conn, waiting_allowed=True)
@@ -527,9 +591,10 @@ class PostgresSink(Sink):
             )
         table = self._qualified(stream.name)
         conn.execute(
-            sql.SQL("CREATE TABLE {} ({}, PRIMARY KEY ({}))").format(
+            sql.SQL("CREATE TABLE {} ({}, {} bigint, PRIMARY KEY ({}))").format(
                 table,
                 sql.SQL(", ").join(self._column_ddl(stream)),
+                sql.Identifier(HASH_COLUMN),
                 sql.SQL(", ").join(map(sql.Identifier, stream.primary_key)),
             )
         )
@@ -557,6 +622,15 @@ class PostgresSink(Sink):
     ) -> None:
         plan = plan_migration(self._label(stream.name), stream, existing, key, PG_HINTS)
         table = self._qualified(stream.name)
+        if HASH_COLUMN not in existing:
+            # A table from before the fingerprints: its rows keep a NULL one (compared in the
+            # database) until they change.
+            conn.execute(
+                sql.SQL("ALTER TABLE {} ADD COLUMN {} bigint").format(
+                    table, sql.Identifier(HASH_COLUMN)
+                )
+            )
+            log.info("added column %s to table %s", HASH_COLUMN, self._label(stream.name))
         for column in plan.add:
             conn.execute(
                 sql.SQL("ALTER TABLE {} ADD COLUMN {} {}").format(
@@ -682,7 +756,7 @@ class PostgresSink(Sink):
     # -- write ---------------------------------------------------------------------------
 
     def write(self, unit: CommitUnit) -> dict[str, UpsertCounts]:
-        prepared: list[tuple[_StreamSql, list[tuple[Any, ...]], int, list[Record]]] = []
+        prepared: list[tuple[_StreamSql, list[int | None], int, list[Record]]] = []
         for name, records in unit.records.items():
             if not records:
                 continue
@@ -696,7 +770,7 @@ class PostgresSink(Sink):
             if problem:
                 raise SinkDataError(problem)
             unique = dedupe_last_wins(records, stream_sql.stream.primary_key)
-            prepared.append((stream_sql, list(map(stream_sql.row, unique)), len(records), unique))
+            prepared.append((stream_sql, _fingerprints(unique), len(records), unique))
         seq = self._units + 1
         counts = self._retrying(
             "write",
@@ -725,15 +799,18 @@ class PostgresSink(Sink):
         self,
         conn: psycopg.Connection[Any],
         unit: CommitUnit,
-        prepared: Sequence[tuple[_StreamSql, list[tuple[Any, ...]], int, list[Record]]],
+        prepared: Sequence[tuple[_StreamSql, list[int | None], int, list[Record]]],
         seq: int,
     ) -> dict[str, UpsertCounts]:
         self._pending = None
         counts: dict[str, UpsertCounts] = {}
+        # Trusting the fingerprint means a row edited by hand stays as edited until its source
+        # changes; verify_unchanged and --full-refresh compare every row in the database.
+        trust = not (self.verify_unchanged or unit.run.options.get("full_refresh"))
         with conn.transaction(), conn.cursor() as cur:
-            for stream_sql, rows, received, unique in prepared:
+            for stream_sql, fingerprints, received, unique in prepared:
                 counts[stream_sql.stream.name] = self._upsert(
-                    cur, stream_sql, rows, received, unique
+                    cur, stream_sql, unique, fingerprints, received, trust
                 )
             if unit.quarantined:
                 self._store_quarantined(cur, unit)
@@ -755,16 +832,72 @@ class PostgresSink(Sink):
         self,
         cur: psycopg.Cursor[Any],
         stream_sql: _StreamSql,
-        rows: list[tuple[Any, ...]],
-        received: int,
         unique: list[Record],
+        fingerprints: list[int | None],
+        received: int,
+        trust_fingerprints: bool,
     ) -> UpsertCounts:
-        cur.execute(stream_sql.create_stage)
+        key_of = stream_sql.key_of
+        keys = [key_of(record) for record in unique]
+        if stream_sql.key_count == 1:
+            params: list[list[Any]] = [keys]
+        else:
+            params = [[k[i] for k in keys] for i in range(stream_sql.key_count)]
+        with self._refused_values(stream_sql, unique):
+            # binary both ways: about a third faster than text for 10,000 keys
+            found = cur.execute(stream_sql.fetch_hashes, params, binary=True).fetchall()
+        stored: dict[Any, int | None] = (
+            dict(found) if stream_sql.key_count == 1 else {row[:-1]: row[-1] for row in found}
+        )
+        row_of = stream_sql.row
+        new: list[tuple[Any, ...]] = []
+        known: list[tuple[Any, ...]] = []
+        for key, record, fingerprint in zip(keys, unique, fingerprints, strict=True):
+            if key not in stored:
+                new.append((*row_of(record), fingerprint))
+                continue
+            # Equal fingerprints: unchanged, nothing to send. A NULL one (a row stored before
+            # the column existed, or a record orjson cannot encode) or a different one: the
+            # database compares.
+            if not trust_fingerprints or fingerprint is None or stored[key] != fingerprint:
+                known.append((*row_of(record), fingerprint))
+        inserted = updated = 0
+        if new:
+            # Keys absent a moment ago go straight into the target (no staging, no merge).
+            # Another pipeline sharing the table may have inserted one since: then this
+            # savepoint rolls back and they take the staged path with the others.
+            try:
+                with cur.connection.transaction():
+                    self._copy_rows(cur, stream_sql, stream_sql.copy_direct, new, unique)
+                inserted = len(new)
+            except psycopg.errors.UniqueViolation:
+                known.extend(new)
+        if known:
+            more_inserted, updated = self._merge(cur, stream_sql, known, unique)
+            inserted += more_inserted
+        # Duplicates of a key within the batch count as unchanged: the counts add up to the
+        # records received, as the engine's "records in = loaded + quarantined" needs.
+        return UpsertCounts(inserted, updated, received - inserted - updated)
+
+    def _copy_rows(
+        self,
+        cur: psycopg.Cursor[Any],
+        stream_sql: _StreamSql,
+        statement: sql.Composed,
+        rows: Sequence[tuple[Any, ...]],
+        unique: list[Record],
+    ) -> None:
+        with self._refused_values(stream_sql, unique), cur.copy(statement) as copy:
+            copy.set_types(stream_sql.copy_types)
+            for row in rows:
+                copy.write_row(row)
+
+    @contextmanager
+    def _refused_values(self, stream_sql: _StreamSql, unique: list[Record]) -> Iterator[None]:
+        """Turn a value PostgreSQL (or the encoding to it) refuses into a SinkDataError that
+        names the record and column."""
         try:
-            with cur.copy(stream_sql.copy) as copy:
-                copy.set_types(stream_sql.copy_types)
-                for row in rows:
-                    copy.write_row(row)
+            yield
         except (psycopg.DataError, UnicodeEncodeError, ValueError, TypeError) as exc:
             problem = find_unstorable_value(stream_sql.stream, unique)
             raise SinkDataError(
@@ -772,16 +905,25 @@ class PostgresSink(Sink):
                 or f"stream {stream_sql.stream.name!r}: PostgreSQL refused a value: "
                 f"{clean_text(self.settings.redact(str(exc)))}"
             ) from None
+
+    def _merge(
+        self,
+        cur: psycopg.Cursor[Any],
+        stream_sql: _StreamSql,
+        rows: Sequence[tuple[Any, ...]],
+        unique: list[Record],
+    ) -> tuple[int, int]:
+        """Stage ``rows`` and upsert them, leaving rows identical to the stored ones alone;
+        returns (inserted, updated)."""
+        cur.execute(stream_sql.create_stage)
+        self._copy_rows(cur, stream_sql, stream_sql.copy, rows, unique)
         # The staging table has no statistics: keep the planner from hashing the whole target
         # table to find a few thousand keys (an index probe per staged row is what we want).
         cur.execute("SET LOCAL enable_hashjoin = off")
         cur.execute("SET LOCAL enable_mergejoin = off")
         cur.execute(stream_sql.drop_unchanged)
         result = cur.execute(stream_sql.upsert).fetchone()
-        inserted, updated = result if result else (0, 0)
-        # Duplicates of a key within the batch count as unchanged: the counts add up to the
-        # records received, as the engine's "records in = loaded + quarantined" needs.
-        return UpsertCounts(inserted, updated, received - inserted - updated)
+        return (int(result[0]), int(result[1])) if result else (0, 0)
 
     def _store_quarantined(self, cur: psycopg.Cursor[Any], unit: CommitUnit) -> None:
         with cur.copy(

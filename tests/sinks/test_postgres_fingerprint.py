@@ -111,7 +111,7 @@ def test_a_table_from_before_the_fingerprints_gets_the_column_and_compares_the_s
     sink.close()
 
 
-@pytest.mark.parametrize("escape", ["default", "verify_unchanged", "full_refresh"])
+@pytest.mark.parametrize("escape", ["default", "verify_unchanged", "full_refresh", "null_hash"])
 def test_a_row_edited_by_hand_is_restored_only_when_asked(
     escape: str, make_pg_sink: Callable[..., PostgresSink], pg_query: Query
 ) -> None:
@@ -121,6 +121,8 @@ def test_a_row_edited_by_hand_is_restored_only_when_asked(
     load(sink, records, "run-1")
     sink.close()
     pg_query("UPDATE photo SET camera = 'edited by hand' WHERE photo_id = 4")
+    if escape == "null_hash":
+        pg_query(f"UPDATE photo SET {HASH_COLUMN} = NULL WHERE photo_id = 4")
     edited = versions_by_id(pg_query)
 
     sink = make_pg_sink(verify_unchanged=escape == "verify_unchanged")

@@ -1,7 +1,9 @@
 """The ``postgres`` sink: COPY into a temporary staging table, then an idempotent merge.
 
-Per commit unit, in one transaction: COPY each stream's de-duplicated rows into a
-``TEMP … ON COMMIT DROP`` table; ``INSERT … ON CONFLICT (key) DO UPDATE … WHERE (row) IS
+Per commit unit, in one transaction: fetch the stored fingerprints (``_etl_hash``) of each
+stream's de-duplicated keys and drop the records whose fingerprint matches (unchanged: never
+sent); COPY records with new keys straight into the target; COPY the rest into a
+``TEMP … ON COMMIT DROP`` table and ``INSERT … ON CONFLICT (key) DO UPDATE … WHERE (row) IS
 DISTINCT FROM (new row)`` into the target, so an unchanged row is never rewritten (its xmin
 stays); then the quarantined records, the watermark and the run record. A session-level
 advisory lock per (schema, pipeline) keeps two runs of one pipeline from interleaving.
@@ -80,7 +82,7 @@ PG_TYPES: dict[str, tuple[str, str]] = {
 }
 
 LOOKUP_CHUNK = 5000
-# The hidden per-row fingerprint (see _fingerprint): a row whose stored hash equals the hash of
+# The hidden per-row fingerprint (see _fingerprints): a row whose stored hash equals the hash of
 # the incoming values is known unchanged without being sent to the server.
 HASH_COLUMN = "_etl_hash"
 RECONNECT_BACKOFF_SECONDS = (0.5, 2.0, 5.0, 10.0, 20.0)
@@ -189,6 +191,9 @@ class _StreamSql:
             arr=sql.SQL(", ").join(sql.SQL("%b::" + t + "[]") for t in key_types),
         )
         self.key_count = len(key_types)
+        # True while the batches of this stream hold only new keys (a first load): the next one
+        # then skips the fingerprint query and is COPYed straight in (see PostgresSink._upsert).
+        self.expect_new = False
         others = [c for c in self.columns if c not in stream.primary_key]
         conflict: sql.Composable
         if others:
@@ -837,6 +842,18 @@ class PostgresSink(Sink):
         received: int,
         trust_fingerprints: bool,
     ) -> UpsertCounts:
+        row_of = stream_sql.row
+        if stream_sql.expect_new:
+            # The last batch held only new keys, so this one likely does too: COPY it straight
+            # in without asking. A key that exists fails the COPY; the savepoint rolls it back
+            # and the batch takes the normal path (one batch's COPY wasted per switch).
+            rows = [(*row_of(r), f) for r, f in zip(unique, fingerprints, strict=True)]
+            try:
+                with cur.connection.transaction():
+                    self._copy_rows(cur, stream_sql, stream_sql.copy_direct, rows, unique)
+                return UpsertCounts(len(rows), 0, received - len(rows))
+            except psycopg.errors.UniqueViolation:
+                stream_sql.expect_new = False
         key_of = stream_sql.key_of
         keys = [key_of(record) for record in unique]
         if stream_sql.key_count == 1:
@@ -849,7 +866,7 @@ class PostgresSink(Sink):
         stored: dict[Any, int | None] = (
             dict(found) if stream_sql.key_count == 1 else {row[:-1]: row[-1] for row in found}
         )
-        row_of = stream_sql.row
+        stream_sql.expect_new = not stored
         new: list[tuple[Any, ...]] = []
         known: list[tuple[Any, ...]] = []
         for key, record, fingerprint in zip(keys, unique, fingerprints, strict=True):

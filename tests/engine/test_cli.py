@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-ETL = [sys.executable, "-m", "etlcore.cli"]
+ETL = [sys.executable, "-m", "etlcore"]
 SECRET = "s3cr3t-Value-do-not-print"
 
 PIPELINE = """\

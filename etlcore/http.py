@@ -27,7 +27,7 @@ from urllib3.exceptions import HTTPError as Urllib3Error
 from urllib3.exceptions import InvalidHeader, MaxRetryError, ProtocolError
 from urllib3.util.retry import Retry
 
-from etlcore.secrets import Secret, mask_known_secrets, reveal
+from etlcore.secrets import Public, Secret, mask_known_secrets, reveal
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +43,8 @@ class HttpError(Exception):
 
     ``status`` is the HTTP status (``None`` for connection errors, timeouts, bad JSON);
     ``url`` has every secret query parameter redacted; ``body`` is at most 500 characters
-    of the response body with secrets masked; ``retryable`` tells whether it was transient.
+    of the response body with secrets masked; ``retryable`` tells whether it was transient;
+    ``reason`` is what went wrong without the URL, for callers that name the request their way.
     """
 
     def __init__(
@@ -54,12 +55,41 @@ class HttpError(Exception):
         status: int | None = None,
         body: str = "",
         retryable: bool = False,
+        reason: str | None = None,
     ) -> None:
         super().__init__(message)
         self.url = url
         self.status = status
         self.body = body
         self.retryable = retryable
+        self.reason = reason if reason is not None else message
+
+
+# urllib3 starts its messages with the connection's repr: "HTTPSConnection(host='x', port=443): "
+_CONNECTION_REPR = re.compile(r"^\w+\(host=[^)]*\): ")
+
+
+def _attempts(count: int) -> str:
+    return f"{count} attempt" if count == 1 else f"{count} attempts"
+
+
+def _transport_failure(exc: requests.RequestException) -> str:
+    """What a request that got no HTTP answer ran into, said once and without urllib3's wrapping.
+
+    requests wraps urllib3's ``MaxRetryError``, which wraps the cause (a failed name lookup, a
+    refused connection, a timeout); the cause is what a person needs to read.
+    """
+    cause: BaseException = exc
+    inner = exc.args[0] if exc.args else None
+    if isinstance(inner, MaxRetryError) and inner.reason is not None:
+        cause = inner.reason
+    elif isinstance(inner, BaseException):
+        cause = inner
+    text = _CONNECTION_REPR.sub("", str(cause)) or type(cause).__name__
+    kind = "timed out" if isinstance(exc, requests.Timeout) else "no connection"
+    if isinstance(exc, requests.ConnectionError | requests.Timeout):
+        return f"{kind}: {text}"
+    return f"{type(exc).__name__}: {text}"
 
 
 class _DeadlineExceeded(Exception):
@@ -308,7 +338,7 @@ class HttpClient:
         for name, value in self._headers.items():
             if isinstance(value, Secret) or _is_secret_name(name, self._names):
                 secret_headers.add(name.lower())
-                if isinstance(value, str):
+                if isinstance(value, str) and not isinstance(value, Public):
                     _remember_secret(value, name)
         self._timeout = (connect_timeout, read_timeout)
         self._deadline = deadline
@@ -395,7 +425,11 @@ class HttpClient:
     def _params(self, params: Mapping[str, Any] | None) -> dict[str, Any]:
         plain: dict[str, Any] = {}
         for name, value in (params or {}).items():
-            if isinstance(value, str) and _is_secret_name(name, self._names):
+            if (
+                isinstance(value, str)
+                and not isinstance(value, Public)
+                and _is_secret_name(name, self._names)
+            ):
                 _remember_secret(value, name)
             plain[name] = reveal(value)  # a Secret is revealed only here, into the request
         return plain
@@ -424,7 +458,7 @@ class HttpClient:
                     body_retry = body_retry.increment("GET", call.url, error=ProtocolError(reason))
                 except MaxRetryError:
                     raise HttpError(
-                        f"GET {call.url}: {reason} (gave up after {call.attempts} attempts)",
+                        f"GET {call.url}: {reason} (gave up after {_attempts(call.attempts)})",
                         url=call.url,
                         retryable=True,
                     ) from None
@@ -441,7 +475,7 @@ class HttpClient:
         call = self._call
         return HttpError(
             f"GET {call.url}: deadline exceeded ({self._deadline:g} s for the call and its "
-            f"retries; {detail}; {call.attempts} attempts)",
+            f"retries; {detail}; {_attempts(call.attempts)})",
             url=call.url,
             retryable=True,
         )
@@ -465,11 +499,12 @@ class HttpClient:
                 stream=True,
             )
         except requests.RequestException as exc:
+            reason = f"{_transport_failure(exc)} after {_attempts(call.attempts)}"
             raise HttpError(
-                f"GET {call.url}: {type(exc).__name__} after {call.attempts} attempts: "
-                f"{self._mask(str(exc))}",
+                f"GET {call.url}: {self._mask(reason)}",
                 url=call.url,
                 retryable=isinstance(exc, (requests.ConnectionError, requests.Timeout)),
+                reason=self._mask(reason),
             ) from None
         try:
             if not 200 <= response.status_code < 300:
@@ -511,7 +546,7 @@ class HttpClient:
         body = body[:_BODY_IN_ERROR]
         snippet = " ".join(body.split())[:200]
         retryable = status in RETRY_STATUSES
-        tries = f" after {call.attempts} attempts" if retryable else ""
+        tries = f" after {_attempts(call.attempts)}" if retryable else ""
         return HttpError(
             f"GET {call.url}: HTTP {status} {response.reason or ''}".rstrip()
             + f"{tries}: {snippet or '(empty body)'}",

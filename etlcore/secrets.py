@@ -40,6 +40,17 @@ class Secret:
         return (Secret, (self._value, self.name))
 
 
+class Public(str):
+    """A value that sits where secrets go but is published, so it is never masked.
+
+    NASA's ``DEMO_KEY`` is the example: it travels in the ``X-Api-Key`` header, which the HTTP
+    helper otherwise treats as secret, and masking it would turn the word into ``***`` in every
+    later log line, including the warning that tells the user to replace it.
+    """
+
+    __slots__ = ()
+
+
 def reveal(value: Any) -> Any:
     """The plain value of a :class:`Secret`; anything else is returned unchanged."""
     return value.reveal() if isinstance(value, Secret) else value

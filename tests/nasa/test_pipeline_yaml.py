@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from pathlib import Path
 
 from etl_nasa_sources import ApodSource, MarsPhotosSource, NeowsSource, UnifyTransform
@@ -48,3 +49,21 @@ def test_without_a_mars_mirror_the_mars_step_is_skipped(sim, tmp_path):
     # The view reads nasa_event only, so it works whichever sources a pipeline runs.
     rows = query(db, "SELECT apod_title, mars_photos FROM daily_summary")
     assert rows and all(mars is None for _, mars in rows)
+
+
+def test_demo_key_stays_readable_in_every_steps_warning(sim, tmp_path, caplog):
+    """DEMO_KEY is public: sending it must not add it to the mask every log line goes through."""
+    from etlcore.secrets import mask_known_secrets
+
+    db = tmp_path / "nasa.db"
+    h = harness(tmp_path, {"NASA_API_URL": sim.base_url, "NASA_TEST_DB": str(db)})
+    with caplog.at_level(logging.WARNING):
+        result = h.run(h.write(EXAMPLE.read_text()), since=today_us_eastern())
+    assert result.succeeded, result.run.error
+    warnings = [
+        mask_known_secrets(r.getMessage())
+        for r in caplog.records
+        if "which allows 30 requests" in r.getMessage()
+    ]
+    assert len(warnings) == 2  # apod and neows; the Mars step is skipped without a mirror
+    assert all("using NASA's DEMO_KEY" in w for w in warnings), warnings

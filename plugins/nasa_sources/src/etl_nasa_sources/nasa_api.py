@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from etlcore.contract import StepContext
 from etlcore.http import HttpClient, HttpError
-from etlcore.secrets import Secret, reveal
+from etlcore.secrets import Public, Secret, reveal
 
 DEFAULT_API_URL = "https://api.nasa.gov"
 DEMO_KEY = "DEMO_KEY"
@@ -162,7 +162,7 @@ class NasaApi:
                 f"{self.service}: NASA rejected {request} (HTTP 400): {message}"
             )
         status = f"HTTP {exc.status}" if exc.status is not None else "no HTTP answer"
-        return NasaApiError(f"{self.service}: {request} failed ({status}): {message or exc}")
+        return NasaApiError(f"{self.service}: {request} failed ({status}): {message or exc.reason}")
 
     def close(self) -> None:
         self.client.close()
@@ -186,8 +186,9 @@ def open_api(
                 "set NASA_API_KEY to your own key (free at https://api.nasa.gov).",
                 service,
             )
-        # DEMO_KEY is public; wrapping it would mask the word in every log line.
-        if not isinstance(key, Secret) and key != DEMO_KEY:
+        if isinstance(key, str) and key == DEMO_KEY:
+            key = Public(key)  # published by NASA: masking it would hide the word in every log
+        elif not isinstance(key, Secret):
             key = Secret(str(key), "api_key")
         headers[KEY_HEADER] = key
     tuning = {name: config[name] for name in HTTP_TUNING if config.get(name) is not None}

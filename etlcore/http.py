@@ -73,7 +73,11 @@ def _attempts(count: int) -> str:
     return f"{count} attempt" if count == 1 else f"{count} attempts"
 
 
-def _transport_failure(exc: requests.RequestException) -> str:
+def _without_connection_repr(error: BaseException) -> str:
+    return _CONNECTION_REPR.sub("", str(error)) or type(error).__name__
+
+
+def _transport_failure(exc: requests.RequestException, attempts: int) -> str:
     """What a request that got no HTTP answer ran into, said once and without urllib3's wrapping.
 
     requests wraps urllib3's ``MaxRetryError``, which wraps the cause (a failed name lookup, a
@@ -85,11 +89,13 @@ def _transport_failure(exc: requests.RequestException) -> str:
         cause = inner.reason
     elif isinstance(inner, BaseException):
         cause = inner
-    text = _CONNECTION_REPR.sub("", str(cause)) or type(cause).__name__
-    kind = "timed out" if isinstance(exc, requests.Timeout) else "no connection"
-    if isinstance(exc, requests.ConnectionError | requests.Timeout):
-        return f"{kind}: {text}"
-    return f"{type(exc).__name__}: {text}"
+    if isinstance(exc, requests.Timeout):
+        kind = "timed out"
+    elif isinstance(exc, requests.ConnectionError):
+        kind = "no connection"
+    else:
+        kind = type(exc).__name__
+    return f"{kind} after {_attempts(attempts)}: {_without_connection_repr(cause)}"
 
 
 class _DeadlineExceeded(Exception):
@@ -499,7 +505,7 @@ class HttpClient:
                 stream=True,
             )
         except requests.RequestException as exc:
-            reason = f"{_transport_failure(exc)} after {_attempts(call.attempts)}"
+            reason = _transport_failure(exc, call.attempts)
             raise HttpError(
                 f"GET {call.url}: {self._mask(reason)}",
                 url=call.url,
@@ -600,7 +606,7 @@ class HttpClient:
             why = f"HTTP {response.status}"
         else:
             error = retry.history[-1].error if retry.history else None
-            why = self._mask(f"{type(error).__name__}: {error}") if error else "error"
+            why = self._mask(_without_connection_repr(error)) if error else "error"
         log.info("GET %s: %s; retry %d in %.2f s", call.url, why, call.attempts, wait)
         self._pause(wait)
         self._before_wire("")

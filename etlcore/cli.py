@@ -11,7 +11,7 @@ import json
 import logging
 import signal
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
@@ -252,16 +252,37 @@ def _primary_sink(pipeline: Path) -> Any:
     return loaded.name, step.plugin_class(step.config)
 
 
-def _print_rows(rows: list[dict[str, Any]], columns: list[str], title: str, as_json: bool) -> None:
+def _print_rows(
+    rows: list[dict[str, Any]], columns: list[str], title: str, as_json: bool, empty: str
+) -> None:
     if as_json:
         print(mask_known_secrets(json.dumps(rows, default=str, indent=2)))
         return
+    if not rows:
+        out.print(empty, markup=False)
+        return
     table = Table(title=title, title_justify="left")
     for column in columns:
-        table.add_column(column, overflow="fold")
+        if column in _FREE_TEXT:
+            table.add_column(column, overflow="fold", ratio=1)
+        else:  # ids, times and counts are read whole or not at all
+            table.add_column(column, no_wrap=True)
     for row in rows:
         table.add_row(*(_cell(row.get(column)) for column in columns))
-    out.print(table)
+    # Piped into a file or a pager there is no terminal width to respect: do not cut ids.
+    console = out if out.is_terminal else Console(highlight=False, width=max(out.width, 160))
+    console.print(table)
+
+
+_FREE_TEXT = frozenset({"error", "record"})
+
+
+def _took(row: Mapping[str, Any]) -> str:
+    started, finished = row.get("started_at"), row.get("finished_at")
+    if not isinstance(started, dt.datetime) or not isinstance(finished, dt.datetime):
+        return ""
+    seconds = (finished - started).total_seconds()
+    return f"{seconds:.1f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
 
 
 def _cell(value: Any) -> str:
@@ -301,17 +322,19 @@ def runs(
         counts = row.get("counts") or {}
         row["loaded"] = sum(c.get("loaded", 0) for c in counts.values())
         row["quarantined"] = sum(c.get("quarantined", 0) for c in counts.values())
+        if not as_json:
+            row["took"] = _took(row)
     columns = [
         "run_id",
         "status",
         "started_at",
-        "finished_at",
+        "took",
         "loaded",
         "quarantined",
         "requests",
         "error",
     ]
-    _print_rows(rows, columns, f"runs of {name}", as_json)
+    _print_rows(rows, columns, f"runs of {name}", as_json, f"{name}: no runs recorded yet")
 
 
 @app.command()
@@ -325,7 +348,8 @@ def quarantine(
     name, sink = _primary_sink(pipeline)
     rows = _read_history(sink, "quarantined", pipeline=name, run_id=run_id, limit=limit)
     columns = ["created_at", "run_id", "step", "stream", "error", "record"]
-    _print_rows(rows, columns, f"quarantined records of {name}", as_json)
+    nothing = f"{name}: nothing quarantined" + (f" in run {run_id}" if run_id else "")
+    _print_rows(rows, columns, f"quarantined records of {name}", as_json, nothing)
 
 
 @app.command("plugins")

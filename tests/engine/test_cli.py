@@ -205,3 +205,8 @@ def test_runs_and_quarantine_read_back_from_the_sqlite_sink(site: Path, tmp_path
     assert {row["error"] for row in rows} == {"label: expected string, got int"}
     table = etl(site, "quarantine", str(path), "--run", run_id, env={"COLUMNS": "200"})
     assert "label: expected string, got int" in table.stdout
+    runs_table = etl(site, "runs", str(path))  # piped: ids are printed whole, on one line
+    (line,) = [row for row in runs_table.stdout.splitlines() if run_id in row]
+    assert "succeeded" in line and " s " in line  # status and how long it took
+    none = etl(site, "quarantine", str(path), "--run", "no-such-run")
+    assert none.stdout.strip() == "toy: nothing quarantined in run no-such-run"

@@ -34,7 +34,7 @@ def main() -> int:
     args = parser.parse_args()
 
     with (
-        ImageServer() as images,
+        _image_server() as images,
         NasaSimulator(fixtures=None, image_base_url=images.base_url) as nasa,
     ):
         env = {
@@ -72,6 +72,18 @@ def main() -> int:
         for row in rows:
             print(" | ".join("" if v is None else str(v) for v in row))
     return code
+
+
+def _image_server() -> ImageServer:
+    """The image server on port 8900 when it is free, so that a second demo run sees the same
+    image URLs and reports its rows unchanged; any free port otherwise."""
+    try:
+        return ImageServer(port=STABLE_IMAGE_PORT)
+    except OSError:
+        return ImageServer()
+
+
+STABLE_IMAGE_PORT = 8900
 
 
 if __name__ == "__main__":

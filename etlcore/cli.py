@@ -41,7 +41,23 @@ out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 PipelineArg = Annotated[Path, typer.Argument(help="The pipeline YAML file.", show_default=False)]
-DateOption = Annotated[dt.datetime | None, typer.Option(formats=["%Y-%m-%d"], show_default=False)]
+SinceOption = Annotated[
+    dt.datetime | None,
+    typer.Option(
+        formats=["%Y-%m-%d"],
+        show_default=False,
+        help="First day to extract (YYYY-MM-DD), for a backfill; default: where the last run "
+        "stopped, or each source's first-run window.",
+    ),
+]
+UntilOption = Annotated[
+    dt.datetime | None,
+    typer.Option(
+        formats=["%Y-%m-%d"],
+        show_default=False,
+        help="Last day to extract (YYYY-MM-DD); default: the latest a source can give.",
+    ),
+]
 
 
 def _version(value: bool) -> None:
@@ -113,8 +129,8 @@ def run(
         list[str] | None,
         typer.Option("--select", "-s", help="Only sources emitting this stream (or step name)."),
     ] = None,
-    since: DateOption = None,
-    until: DateOption = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
     full_refresh: Annotated[
         bool, typer.Option(help="Ignore stored watermarks; re-extract from the start window.")
     ] = False,

@@ -70,3 +70,15 @@ def test_remote_enricher_without_its_key_is_a_config_error(
     with pytest.raises(ConfigError) as caught:
         load_pipeline(NASA_YAML, registry)
     assert "enrich[1].api_key: secret ENRICHER_API_KEY was not found" in str(caught.value)
+
+
+def test_env_example_lists_exactly_the_variables_the_pipeline_reads() -> None:
+    import re
+
+    text = NASA_YAML.read_text()
+    read = set(re.findall(r"\$\{(?:env|secret):([A-Z0-9_]+)", text))
+    for names in re.findall(r"env_(?:un)?set: \[([^\]]*)\]", text):
+        read |= {name.strip() for name in names.split(",")}
+    example = (NASA_YAML.parents[1] / ".env.example").read_text()
+    listed = set(re.findall(r"^# ([A-Z][A-Z0-9_]*)=", example, flags=re.MULTILINE))
+    assert listed == read, f"only in .env.example: {listed - read}; missing: {read - listed}"

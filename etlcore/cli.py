@@ -41,22 +41,22 @@ out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 PipelineArg = Annotated[Path, typer.Argument(help="The pipeline YAML file.", show_default=False)]
+
+
+def _day_option(help: str) -> Any:
+    return typer.Option(formats=["%Y-%m-%d"], show_default=False, help=help)
+
+
 SinceOption = Annotated[
     dt.datetime | None,
-    typer.Option(
-        formats=["%Y-%m-%d"],
-        show_default=False,
-        help="First day to extract (YYYY-MM-DD), for a backfill; default: where the last run "
-        "stopped, or each source's first-run window.",
+    _day_option(
+        "First day to extract (YYYY-MM-DD), for a backfill; default: where the last run "
+        "stopped, or each source's first-run window."
     ),
 ]
 UntilOption = Annotated[
     dt.datetime | None,
-    typer.Option(
-        formats=["%Y-%m-%d"],
-        show_default=False,
-        help="Last day to extract (YYYY-MM-DD); default: the latest a source can give.",
-    ),
+    _day_option("Last day to extract (YYYY-MM-DD); default: the latest a source can give."),
 ]
 
 

@@ -178,8 +178,10 @@ def _remember_secret(value: str, name: str) -> None:
     """Make a plain-string secret (e.g. an api_key given as str) masked wherever it is logged.
 
     Wrapping it registers the value with the process-wide mask used by every log formatter.
+    A :class:`Public` value (published on purpose, like NASA's ``DEMO_KEY``) is left readable.
     """
-    Secret(value, name)
+    if not isinstance(value, Public):
+        Secret(value, name)
 
 
 class _RedactUrllib3Logs(logging.Filter):
@@ -344,7 +346,7 @@ class HttpClient:
         for name, value in self._headers.items():
             if isinstance(value, Secret) or _is_secret_name(name, self._names):
                 secret_headers.add(name.lower())
-                if isinstance(value, str) and not isinstance(value, Public):
+                if isinstance(value, str):
                     _remember_secret(value, name)
         self._timeout = (connect_timeout, read_timeout)
         self._deadline = deadline
@@ -431,11 +433,7 @@ class HttpClient:
     def _params(self, params: Mapping[str, Any] | None) -> dict[str, Any]:
         plain: dict[str, Any] = {}
         for name, value in (params or {}).items():
-            if (
-                isinstance(value, str)
-                and not isinstance(value, Public)
-                and _is_secret_name(name, self._names)
-            ):
+            if isinstance(value, str) and _is_secret_name(name, self._names):
                 _remember_secret(value, name)
             plain[name] = reveal(value)  # a Secret is revealed only here, into the request
         return plain
@@ -505,12 +503,12 @@ class HttpClient:
                 stream=True,
             )
         except requests.RequestException as exc:
-            reason = _transport_failure(exc, call.attempts)
+            reason = self._mask(_transport_failure(exc, call.attempts))
             raise HttpError(
-                f"GET {call.url}: {self._mask(reason)}",
+                f"GET {call.url}: {reason}",
                 url=call.url,
                 retryable=isinstance(exc, (requests.ConnectionError, requests.Timeout)),
-                reason=self._mask(reason),
+                reason=reason,
             ) from None
         try:
             if not 200 <= response.status_code < 300:

@@ -74,6 +74,9 @@ def main() -> int:
     return code
 
 
+STABLE_IMAGE_PORT = 8900
+
+
 def _image_server() -> ImageServer:
     """The image server on port 8900 when it is free, so that a second demo run sees the same
     image URLs and reports its rows unchanged; any free port otherwise."""
@@ -81,9 +84,6 @@ def _image_server() -> ImageServer:
         return ImageServer(port=STABLE_IMAGE_PORT)
     except OSError:
         return ImageServer()
-
-
-STABLE_IMAGE_PORT = 8900
 
 
 if __name__ == "__main__":

@@ -186,7 +186,7 @@ def open_api(
                 "set NASA_API_KEY to your own key (free at https://api.nasa.gov).",
                 service,
             )
-        if isinstance(key, str) and key == DEMO_KEY:
+        if key == DEMO_KEY:  # a plain string: a Secret never equals a str
             key = Public(key)  # published by NASA: masking it would hide the word in every log
         elif not isinstance(key, Secret):
             key = Secret(str(key), "api_key")
